@@ -1,0 +1,71 @@
+package pluginsdk
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+)
+
+// Serve serves b as an ast backend plugin and never returns: it is all a plugin's main
+// does. Before serving it
+//   - turns core dumps off (a dump would hold the values in memory),
+//   - exits when ast, its parent, dies, even by SIGKILL (a parent-death signal, and a
+//     watch of the parent process as a fallback), so no plugin outlives the command,
+//   - when run by hand rather than by ast, prints what it is and exits with status 1.
+//
+// Plugin stdout is go-plugin's handshake channel: b must never print to it. Log through
+// NewLogger, which writes to stderr; ast shows those lines only with AST_LOG=debug.
+func Serve(b Backend) {
+	disableCoreDumps()
+	if os.Getenv(Handshake.MagicCookieKey) != Handshake.MagicCookieValue {
+		info, _ := b.Info(context.Background())
+		fmt.Fprintf(os.Stderr, "%s is the %q backend plugin of ast (version %s, backend protocol %d).\n"+
+			"ast starts it for accounts that use this backend: ast account add NAME --backend %s\n"+
+			"It is not meant to be run by hand.\n", os.Args[0], info.Name, info.Version, ProtocolVersion, info.Name)
+		os.Exit(1)
+	}
+	watchParent()
+	plugin.Serve(&plugin.ServeConfig{
+		HandshakeConfig:  Handshake,
+		VersionedPlugins: PluginSets(b),
+		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
+			return plugin.DefaultGRPCServer(append(opts,
+				grpc.MaxRecvMsgSize(MaxMessageBytes), grpc.MaxSendMsgSize(MaxMessageBytes)))
+		},
+		Logger: NewLogger("plugin"),
+	})
+	os.Exit(0)
+}
+
+// NewLogger returns a logger for a plugin: JSON lines on stderr, which go-plugin relays to
+// the host. The level is debug when AST_LOG=debug, else only errors; the host shows plugin
+// lines only with AST_LOG=debug. Never log a value.
+func NewLogger(name string) hclog.Logger {
+	level := hclog.Error
+	if os.Getenv("AST_LOG") == "debug" {
+		level = hclog.Debug
+	}
+	return hclog.New(&hclog.LoggerOptions{Name: name, Output: os.Stderr, JSONFormat: true, Level: level})
+}
+
+// watchParent exits the plugin when its parent changes (the parent died and the plugin was
+// re-parented). It backs up the parent-death signal, which fires only on Linux.
+func watchParent() {
+	parent := os.Getppid()
+	setParentDeathSignal()
+	if os.Getppid() != parent || parent == 1 {
+		os.Exit(1) // the parent died before the signal was armed
+	}
+	go func() {
+		for range time.Tick(250 * time.Millisecond) {
+			if os.Getppid() != parent {
+				os.Exit(1)
+			}
+		}
+	}()
+}
