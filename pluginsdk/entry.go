@@ -117,9 +117,9 @@ func (v Value) Len() int { return len(v.s) }
 
 const redacted = "[REDACTED]"
 
-func (Value) String() string              { return redacted }
-func (Value) GoString() string            { return redacted }
-func (Value) Format(f fmt.State, _ rune)  { _, _ = f.Write([]byte(redacted)) }
+func (Value) String() string               { return redacted }
+func (Value) GoString() string             { return redacted }
+func (Value) Format(f fmt.State, _ rune)   { _, _ = f.Write([]byte(redacted)) }
 func (Value) MarshalText() ([]byte, error) { return []byte(redacted), nil }
 
 // Entry is one secret or plain variable of an account.
