@@ -43,10 +43,11 @@ func Serve(b Backend) {
 }
 
 // NewLogger returns a logger for a plugin: JSON lines on stderr, which go-plugin relays to
-// the host. The level is debug when AST_LOG=debug, else only errors; the host shows plugin
-// lines only with AST_LOG=debug. Never log a value.
+// the host. The level is debug when AST_LOG=debug, else warn: the host prints a plugin's
+// warnings and errors (a "retrying" line, say) on stderr, and everything with AST_LOG=debug.
+// Never log a value.
 func NewLogger(name string) hclog.Logger {
-	level := hclog.Error
+	level := hclog.Warn
 	if os.Getenv("AST_LOG") == "debug" {
 		level = hclog.Debug
 	}

@@ -1,0 +1,263 @@
+// Package config holds ast's configuration: where files live, the accounts and their
+// backends, and third-party plugin pins. It is read with viper from one YAML file:
+//
+//	active_account: team
+//	accounts:
+//	  team:
+//	    backend: hashicorp
+//	    settings:
+//	      address: https://vault.example.com:8200
+//	plugins:
+//	  example:
+//	    path: /opt/ast/ast-plugin-example
+//	    sha256: 3f1c...
+//
+// With no file at all there is one account, "default", on the local backend, so a new
+// user's first command works with nothing set up. Credentials never go into this file:
+// backends read them from the environment and their own tools' files.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/google/renameio/v2"
+	"github.com/spf13/viper"
+	"go.yaml.in/yaml/v3"
+)
+
+// DefaultAccount is the account used when none is chosen; it is on the local backend
+// unless the config file says otherwise.
+const DefaultAccount = "default"
+
+// DefaultBackend is the backend of the implicit default account.
+const DefaultBackend = "local"
+
+// Paths are the locations ast uses, from DESIGN.md "Accounts and configuration".
+type Paths struct {
+	// ConfigFile is $AST_CONFIG, else $XDG_CONFIG_HOME/ast/config.yaml, else
+	// ~/.config/ast/config.yaml.
+	ConfigFile string
+	// ConfigDir is the directory of ConfigFile (blueprints/ lives there).
+	ConfigDir string
+	// DataDir is $XDG_DATA_HOME/ast, else ~/.local/share/ast (stores, plugins/).
+	DataDir string
+	// StateDir is $XDG_STATE_HOME/ast, else ~/.local/state/ast (deployments, agent logs).
+	StateDir string
+}
+
+// ResolvePaths computes Paths from the environment, read through getenv.
+func ResolvePaths(getenv func(string) string) (Paths, error) {
+	home := getenv("HOME")
+	xdg := func(env, fallback string) (string, error) {
+		if d := getenv(env); d != "" && filepath.IsAbs(d) {
+			return d, nil
+		}
+		if home == "" {
+			return "", fmt.Errorf("neither $%s nor $HOME is set: ast needs one to find its files", env)
+		}
+		return filepath.Join(home, fallback), nil
+	}
+	var p Paths
+	cfgHome, err := xdg("XDG_CONFIG_HOME", ".config")
+	if err != nil {
+		return p, err
+	}
+	p.ConfigFile = filepath.Join(cfgHome, "ast", "config.yaml")
+	if f := getenv("AST_CONFIG"); f != "" {
+		if p.ConfigFile, err = filepath.Abs(f); err != nil {
+			return p, err
+		}
+	}
+	p.ConfigDir = filepath.Dir(p.ConfigFile)
+	data, err := xdg("XDG_DATA_HOME", ".local/share")
+	if err != nil {
+		return p, err
+	}
+	state, err := xdg("XDG_STATE_HOME", ".local/state")
+	if err != nil {
+		return p, err
+	}
+	p.DataDir, p.StateDir = filepath.Join(data, "ast"), filepath.Join(state, "ast")
+	return p, nil
+}
+
+// Account is a named vault on one backend.
+type Account struct {
+	Name     string            `yaml:"-"`
+	Backend  string            `yaml:"backend" mapstructure:"backend"`
+	Settings map[string]string `yaml:"settings,omitempty" mapstructure:"settings"`
+}
+
+// Plugin pins a third-party backend plugin to an executable, optionally by checksum.
+type Plugin struct {
+	Path   string `yaml:"path" mapstructure:"path"`
+	SHA256 string `yaml:"sha256,omitempty" mapstructure:"sha256"`
+}
+
+// Config is the content of the config file.
+type Config struct {
+	ActiveAccount string             `yaml:"active_account,omitempty" mapstructure:"active_account"`
+	Accounts      map[string]Account `yaml:"accounts,omitempty" mapstructure:"accounts"`
+	Plugins       map[string]Plugin  `yaml:"plugins,omitempty" mapstructure:"plugins"`
+
+	path string
+}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+
+// ValidateAccountName checks an account name: [a-z0-9][a-z0-9_-]*, at most 64 bytes.
+// Lowercase only, because account names become file names, Vault paths and AWS secret
+// name parts, some of which fold case.
+func ValidateAccountName(name string) error {
+	if !nameRE.MatchString(name) {
+		return fmt.Errorf("invalid account name %q: an account name is 1 to 64 lowercase letters, digits, '-' or '_', starting with a letter or digit", name)
+	}
+	return nil
+}
+
+// ValidateBackendName checks a backend name, which follows the account name rule and
+// becomes part of a plugin executable name (ast-plugin-NAME).
+func ValidateBackendName(name string) error {
+	if !nameRE.MatchString(name) {
+		return fmt.Errorf("invalid backend name %q: a backend name is 1 to 64 lowercase letters, digits, '-' or '_'", name)
+	}
+	return nil
+}
+
+// Load reads the config file at path. A missing file is an empty config (the implicit
+// default account); a malformed one is an error that names the file and, for YAML
+// syntax errors, the line.
+func Load(path string) (*Config, error) {
+	c := &Config{path: path}
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return c, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the config file: %w", err)
+	}
+	v := viper.NewWithOptions(viper.KeyDelimiter("::"))
+	v.SetConfigType("yaml")
+	if err := v.ReadConfig(bytes.NewReader(raw)); err != nil {
+		return nil, fmt.Errorf("config file %s: %v", path, unwrapAll(err))
+	}
+	if err := v.UnmarshalExact(c); err != nil {
+		return nil, fmt.Errorf("config file %s: %v", path, err)
+	}
+	for name, a := range c.Accounts {
+		if err := ValidateAccountName(name); err != nil {
+			return nil, fmt.Errorf("config file %s: %v", path, err)
+		}
+		if err := ValidateBackendName(a.Backend); err != nil {
+			return nil, fmt.Errorf("config file %s: account %s: %v", path, name, err)
+		}
+		a.Name = name
+		c.Accounts[name] = a
+	}
+	return c, nil
+}
+
+func unwrapAll(err error) error {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err
+		}
+		err = u
+	}
+}
+
+// Path is the file the config was loaded from and is saved to.
+func (c *Config) Path() string { return c.path }
+
+// Account returns the named account. The default account exists even when the file does
+// not define it. The error for an unknown account lists the known ones.
+func (c *Config) Account(name string) (Account, error) {
+	if a, ok := c.Accounts[name]; ok {
+		return a, nil
+	}
+	if name == DefaultAccount {
+		return Account{Name: DefaultAccount, Backend: DefaultBackend}, nil
+	}
+	return Account{}, fmt.Errorf("unknown account %q (accounts: %s); add it with: ast account add %s --backend BACKEND",
+		name, strings.Join(c.AccountNames(), ", "), name)
+}
+
+// AccountNames returns every account name, the implicit default included, sorted.
+func (c *Config) AccountNames() []string {
+	names := []string{}
+	seen := map[string]bool{}
+	for n := range c.Accounts {
+		names, seen[n] = append(names, n), true
+	}
+	if !seen[DefaultAccount] {
+		names = append(names, DefaultAccount)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Active returns the name of the account a command uses: flag (--account), else env
+// (AST_ACCOUNT), else the config's active_account, else "default".
+func (c *Config) Active(flag, env string) string {
+	switch {
+	case flag != "":
+		return flag
+	case env != "":
+		return env
+	case c.ActiveAccount != "":
+		return c.ActiveAccount
+	}
+	return DefaultAccount
+}
+
+// AddAccount adds a. An account of that name must not exist yet (the implicit default
+// counts as absent, so it can be redefined once).
+func (c *Config) AddAccount(a Account) error {
+	if err := ValidateAccountName(a.Name); err != nil {
+		return err
+	}
+	if err := ValidateBackendName(a.Backend); err != nil {
+		return err
+	}
+	if _, ok := c.Accounts[a.Name]; ok {
+		return fmt.Errorf("account %q already exists", a.Name)
+	}
+	if c.Accounts == nil {
+		c.Accounts = map[string]Account{}
+	}
+	c.Accounts[a.Name] = a
+	return nil
+}
+
+// Use makes name the active account; it must exist.
+func (c *Config) Use(name string) error {
+	if _, err := c.Account(name); err != nil {
+		return err
+	}
+	c.ActiveAccount = name
+	return nil
+}
+
+// Save writes the config file atomically (0600, directory 0700): a crash leaves the old
+// file or the new one, never a torn one.
+func (c *Config) Save() error {
+	out, err := yaml.Marshal(c)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(c.path), 0o700); err != nil {
+		return fmt.Errorf("creating the config directory: %w", err)
+	}
+	if err := renameio.WriteFile(c.path, out, 0o600); err != nil {
+		return fmt.Errorf("writing the config file: %w", err)
+	}
+	return nil
+}

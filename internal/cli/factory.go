@@ -1,0 +1,150 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/ast-cli/ast/config"
+	"github.com/ast-cli/ast/internal/host"
+	"github.com/ast-cli/ast/pluginsdk"
+)
+
+// Factory gives commands what they share: streams, environment, configuration, and the
+// active account's backend. The backend plugin starts on first use (after any prompt
+// has read stdin: the plugin shares it) and Close stops it.
+type Factory struct {
+	IO *IOStreams
+	// Getenv reads the environment; Environ is the whole of it, for child processes.
+	Getenv  func(string) string
+	Environ func() []string
+	// Executable is the path of the running ast; built-in plugins sit beside it.
+	Executable string
+	// AccountFlag is the value of --account.
+	AccountFlag string
+
+	paths   *config.Paths
+	cfg     *config.Config
+	plugins []*host.Plugin
+}
+
+// NewFactory returns a Factory over the process's environment.
+func NewFactory(ios *IOStreams) *Factory {
+	exe, _ := os.Executable()
+	if resolved, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = resolved
+	}
+	return &Factory{IO: ios, Getenv: os.Getenv, Environ: os.Environ, Executable: exe}
+}
+
+// Paths returns where ast keeps its files.
+func (f *Factory) Paths() (config.Paths, error) {
+	if f.paths == nil {
+		p, err := config.ResolvePaths(f.Getenv)
+		if err != nil {
+			return p, err
+		}
+		f.paths = &p
+	}
+	return *f.paths, nil
+}
+
+// Config loads the config file once.
+func (f *Factory) Config() (*config.Config, error) {
+	if f.cfg == nil {
+		p, err := f.Paths()
+		if err != nil {
+			return nil, err
+		}
+		if f.cfg, err = config.Load(p.ConfigFile); err != nil {
+			return nil, err
+		}
+	}
+	return f.cfg, nil
+}
+
+// ActiveAccount returns the account of this command: --account, else AST_ACCOUNT, else
+// the configured active account, else default.
+func (f *Factory) ActiveAccount() (config.Account, error) {
+	cfg, err := f.Config()
+	if err != nil {
+		return config.Account{}, err
+	}
+	name := cfg.Active(f.AccountFlag, f.Getenv("AST_ACCOUNT"))
+	if err := config.ValidateAccountName(name); err != nil {
+		return config.Account{}, usageErrorf("%v", err)
+	}
+	return cfg.Account(name)
+}
+
+// Finder returns the plugin finder for this configuration and environment.
+func (f *Factory) Finder() (host.Finder, error) {
+	cfg, err := f.Config()
+	if err != nil {
+		return host.Finder{}, err
+	}
+	p, err := f.Paths()
+	if err != nil {
+		return host.Finder{}, err
+	}
+	var path []string
+	for _, d := range filepath.SplitList(f.Getenv("AST_PLUGIN_PATH")) {
+		if d != "" {
+			path = append(path, d)
+		}
+	}
+	return host.Finder{Pins: cfg.Plugins, ExeDir: filepath.Dir(f.Executable), PluginPath: path, DataDir: p.DataDir}, nil
+}
+
+// StartPlugin finds and starts the plugin of backend, unconfigured. The plugin is
+// stopped by Close.
+func (f *Factory) StartPlugin(ctx context.Context, loc host.Location) (*host.Plugin, error) {
+	p, err := host.Start(ctx, loc, host.Options{Stderr: f.IO.ErrOut, Debug: f.Getenv("AST_LOG") == "debug"})
+	if err != nil {
+		return nil, err
+	}
+	f.plugins = append(f.plugins, p)
+	return p, nil
+}
+
+// Backend starts the plugin of account's backend and configures it for the account.
+// Errors name the account and the backend.
+func (f *Factory) Backend(ctx context.Context, account config.Account) (pluginsdk.Backend, error) {
+	finder, err := f.Finder()
+	if err != nil {
+		return nil, err
+	}
+	loc, err := finder.Find(account.Backend)
+	if err != nil {
+		return nil, fmt.Errorf("account %s: %w", account.Name, err)
+	}
+	p, err := f.StartPlugin(ctx, loc)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Configure(ctx, account.Name, account.Settings); err != nil {
+		return nil, fmt.Errorf("account %s (backend %s): %w", account.Name, account.Backend, err)
+	}
+	return p, nil
+}
+
+// Close stops every plugin started for this command.
+func (f *Factory) Close() {
+	for _, p := range f.plugins {
+		p.Close()
+	}
+	f.plugins = nil
+}
+
+// joinNames lists names for a message: A, B and C.
+func joinNames(names []string) string {
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}

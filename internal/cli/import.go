@@ -1,0 +1,250 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ast-cli/ast/internal/dotenv"
+	"github.com/ast-cli/ast/internal/importer"
+	"github.com/ast-cli/ast/pluginsdk"
+)
+
+// maxEnvFileBytes bounds what import reads: far above any real .env file (10,000 values
+// of 64 KiB is 640 MiB; the store itself would be the limit first).
+const maxEnvFileBytes = 1 << 30
+
+// ImportOptions are the options of `secrets import`.
+type ImportOptions struct {
+	IO      *IOStreams
+	Backend func(context.Context) (pluginsdk.Backend, string, error)
+	Open    func(string) (io.ReadCloser, error)
+
+	File      string
+	Plain     bool
+	PlainKeys []string
+	Overwrite bool
+	DryRun    bool
+	Output    string
+}
+
+// NewCmdImport is `ast secrets import --file F`.
+func NewCmdImport(f *Factory) *cobra.Command {
+	opts := &ImportOptions{IO: f.IO, Backend: f.activeBackend,
+		Open: func(p string) (io.ReadCloser, error) { return os.Open(p) }}
+	cmd := &cobra.Command{
+		Use:   "import --file FILE",
+		Short: "Import a .env file: each KEY=value becomes a secret",
+		Long: `Import a .env file into the active account. Each KEY=value becomes a secret (plain
+variables with --plain or --plain-keys). Blank values are skipped; names that exist are
+skipped unless --overwrite. The whole file is parsed first: a malformed file imports
+nothing and every bad line is named. Everything is written in one batch.
+
+` + dotenv.HelpText,
+		Example: `  ast secrets import --file .env
+  ast secrets import --file .env --plain-keys REGION,LOG_LEVEL --dry-run
+  cat prod.env | ast secrets import --file - --overwrite`,
+		Args: exactArgs(0, "no arguments (give the file with --file)"),
+		RunE: func(cmd *cobra.Command, _ []string) error { return runImport(cmd.Context(), opts) },
+	}
+	cmd.Flags().StringVarP(&opts.File, "file", "f", "", "the .env file to import; - reads standard input (required)")
+	cmd.Flags().BoolVar(&opts.Plain, "plain", false, "import every key as a plain variable")
+	cmd.Flags().StringSliceVar(&opts.PlainKeys, "plain-keys", nil, "import these keys (K1,K2) as plain variables")
+	cmd.Flags().BoolVar(&opts.Overwrite, "overwrite", false, "replace entries that exist instead of skipping them")
+	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print the plan and write nothing")
+	outputFlag(cmd, &opts.Output)
+	return cmd
+}
+
+// importReport is `secrets import --output json`.
+type importReport struct {
+	File     string       `json:"file"`
+	Account  string       `json:"account"`
+	DryRun   bool         `json:"dry_run"`
+	Entries  []importLine `json:"entries"`
+	Warnings []string     `json:"warnings"`
+}
+
+type importLine struct {
+	Name   string `json:"name"`
+	Line   int    `json:"line"`
+	Kind   string `json:"kind"`
+	Action string `json:"action"`
+	Reason string `json:"reason,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+func runImport(ctx context.Context, opts *ImportOptions) error {
+	if err := checkOutput(opts.Output); err != nil {
+		return err
+	}
+	if opts.File == "" {
+		return usageErrorf("secrets import needs --file FILE (or --file - for standard input)")
+	}
+	for _, k := range opts.PlainKeys {
+		if err := pluginsdk.ValidateName(k); err != nil {
+			return &usageError{fmt.Errorf("--plain-keys: %w", err)}
+		}
+	}
+	// The file is read and parsed before the plugin starts: a bad file costs nothing, and
+	// --file - must be read before the plugin shares stdin.
+	src, name, err := readEnvFile(opts)
+	if err != nil {
+		return err
+	}
+	parsed, err := dotenv.Parse(src)
+	var perr *dotenv.ParseError
+	if errors.As(err, &perr) {
+		return fmt.Errorf("%s is not a valid .env file; nothing was imported:\n%s", name, strings.TrimRight(perr.Format(name), "\n"))
+	} else if err != nil {
+		return err
+	}
+	for _, w := range parsed.Warnings {
+		fmt.Fprintf(opts.IO.ErrOut, "warning: %s:%d: %s\n", name, w.Line, w.Message)
+	}
+
+	b, account, err := opts.Backend(ctx)
+	if err != nil {
+		return err
+	}
+	existing := map[string]bool{}
+	if hasValues(parsed) {
+		listed, err := b.List(ctx, pluginsdk.ListOptions{})
+		if err != nil {
+			return err
+		}
+		for _, e := range listed {
+			existing[e.Name] = true
+		}
+	}
+	plan := importer.Build(parsed, existing, importer.Options{Plain: opts.Plain, PlainKeys: opts.PlainKeys, Overwrite: opts.Overwrite})
+	for _, w := range plan.Warnings {
+		fmt.Fprintf(opts.IO.ErrOut, "warning: %s\n", w)
+	}
+	failures := map[string]error{}
+	if !opts.DryRun {
+		entries, mode := plan.Writes()
+		if len(entries) > 0 {
+			res, err := b.Put(ctx, entries, mode)
+			if err != nil {
+				return fmt.Errorf("importing %s: %w; nothing was imported", name, err)
+			}
+			for i, r := range res {
+				if r.Err != nil {
+					failures[entries[i].Name] = r.Err
+				}
+			}
+		}
+	}
+	report := importReport{File: name, Account: account, DryRun: opts.DryRun, Warnings: plan.Warnings}
+	if report.Warnings == nil {
+		report.Warnings = []string{}
+	}
+	for _, it := range plan.Items {
+		l := importLine{Name: it.Name, Line: it.Line, Kind: string(it.Kind), Action: string(it.Action), Reason: it.Action.Reason()}
+		if err := failures[it.Name]; err != nil {
+			if errors.Is(err, pluginsdk.ErrAlreadyExists) {
+				l.Action, l.Reason = string(importer.SkipExists), "created by someone else during the import"
+			} else {
+				l.Action, l.Error = "failed", err.Error()
+			}
+		}
+		report.Entries = append(report.Entries, l)
+	}
+	if opts.Output == "json" {
+		if err := writeJSON(opts.IO.Out, report); err != nil {
+			return err
+		}
+	} else {
+		printImportSummary(opts.IO.ErrOut, report)
+	}
+	if n := countFailed(report); n > 0 {
+		return fmt.Errorf("%d of the file's entries could not be imported (see above)", n)
+	}
+	return nil
+}
+
+func hasValues(f *dotenv.File) bool {
+	for _, e := range f.Entries {
+		if !e.Blank {
+			return true
+		}
+	}
+	return false
+}
+
+func readEnvFile(opts *ImportOptions) ([]byte, string, error) {
+	var r io.ReadCloser
+	name := opts.File
+	if opts.File == "-" {
+		r, name = io.NopCloser(opts.IO.In), "<stdin>"
+	} else {
+		var err error
+		if r, err = opts.Open(opts.File); err != nil {
+			return nil, "", fmt.Errorf("cannot read %s: %w", opts.File, errors.Unwrap(err))
+		}
+	}
+	defer r.Close()
+	src, err := io.ReadAll(io.LimitReader(r, maxEnvFileBytes+1))
+	if err != nil {
+		return nil, "", fmt.Errorf("reading %s: %w", name, err)
+	}
+	if len(src) > maxEnvFileBytes {
+		return nil, "", fmt.Errorf("%s is larger than 1 GiB; nothing was imported", name)
+	}
+	return src, name, nil
+}
+
+func countFailed(r importReport) int {
+	n := 0
+	for _, l := range r.Entries {
+		if l.Action == "failed" {
+			n++
+		}
+	}
+	return n
+}
+
+// printImportSummary names what was (or, in a dry run, would be) created, overwritten
+// and skipped, and why.
+func printImportSummary(w io.Writer, r importReport) {
+	groups := []struct {
+		action, done, planned string
+	}{
+		{string(importer.Create), "Created", "Would create"},
+		{string(importer.Overwrite), "Overwrote", "Would overwrite"},
+		{string(importer.SkipExists), "Skipped (already exists; --overwrite replaces)", "Would skip (already exists; --overwrite replaces)"},
+		{string(importer.SkipBlank), "Skipped (blank value)", "Would skip (blank value)"},
+	}
+	for _, g := range groups {
+		var names []string
+		for _, l := range r.Entries {
+			if l.Action == g.action {
+				names = append(names, l.Name)
+			}
+		}
+		if len(names) == 0 {
+			continue
+		}
+		label := g.done
+		if r.DryRun {
+			label = g.planned
+		}
+		fmt.Fprintf(w, "%s %d: %s\n", label, len(names), strings.Join(names, ", "))
+	}
+	for _, l := range r.Entries {
+		if l.Action == "failed" {
+			fmt.Fprintf(w, "Failed %s (line %d): %s\n", l.Name, l.Line, l.Error)
+		}
+	}
+	if r.DryRun {
+		fmt.Fprintf(w, "Dry run: nothing was written to account %s.\n", r.Account)
+	} else if len(r.Entries) == 0 {
+		fmt.Fprintf(w, "%s defines no entries; nothing was imported.\n", r.File)
+	}
+}

@@ -1,0 +1,71 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"golang.org/x/term"
+)
+
+// IOStreams is the terminal a command talks to. Commands never touch os.Stdin, os.Stdout
+// or os.Stderr: tests build an IOStreams over buffers and flip the TTY flags.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+	// InTTY and OutTTY say whether stdin and stdout are terminals: prompts need the
+	// first, tables the second.
+	InTTY  bool
+	OutTTY bool
+	// readHidden reads one line from the terminal without echo.
+	readHidden func() ([]byte, error)
+}
+
+// System returns the process's streams.
+func System() *IOStreams {
+	inFd := int(os.Stdin.Fd())
+	return &IOStreams{
+		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
+		InTTY:      term.IsTerminal(inFd),
+		OutTTY:     term.IsTerminal(int(os.Stdout.Fd())),
+		readHidden: func() ([]byte, error) { return term.ReadPassword(inFd) },
+	}
+}
+
+// Test returns streams over buffers: stdin reads in, stdout and stderr are returned.
+// A test that sets InTTY answers prompts from in, line by line.
+func Test(in string) (*IOStreams, *bytes.Buffer, *bytes.Buffer) {
+	out, errOut := &bytes.Buffer{}, &bytes.Buffer{}
+	r := bufio.NewReader(bytes.NewBufferString(in))
+	ios := &IOStreams{In: r, Out: out, ErrOut: errOut}
+	ios.readHidden = func() ([]byte, error) {
+		line, err := r.ReadString('\n')
+		if err != nil && line == "" {
+			return nil, err
+		}
+		return bytes.TrimRight([]byte(line), "\r\n"), nil
+	}
+	return ios, out, errOut
+}
+
+// errCancelled is returned when the user ends a prompt with Ctrl-D or Ctrl-C.
+var errCancelled = errors.New("cancelled")
+
+// PromptHidden prints prompt on stderr and reads one line from the terminal without
+// echoing it. It is only for terminals (InTTY).
+func (s *IOStreams) PromptHidden(prompt string) (string, error) {
+	fmt.Fprint(s.ErrOut, prompt)
+	b, err := s.readHidden()
+	fmt.Fprintln(s.ErrOut)
+	if err != nil {
+		if errors.Is(err, io.EOF) {
+			return "", errCancelled
+		}
+		return "", err
+	}
+	return string(b), nil
+}

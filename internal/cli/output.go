@@ -1,0 +1,69 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+)
+
+// outputFlag adds --output to cmd; the only machine-readable format is json.
+func outputFlag(cmd *cobra.Command, dst *string) {
+	cmd.Flags().StringVarP(dst, "output", "o", "", "print machine-readable output: json")
+}
+
+func checkOutput(format string) error {
+	if format != "" && format != "json" {
+		return usageErrorf("unknown --output %q: the only format is json", format)
+	}
+	return nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// table prints rows as an aligned table with a header on a terminal, and as
+// tab-separated lines without a header when piped (for cut, awk and friends).
+type table struct {
+	w      io.Writer
+	tty    bool
+	header []string
+	rows   [][]string
+}
+
+func newTable(w io.Writer, tty bool, header ...string) *table {
+	return &table{w: w, tty: tty, header: header}
+}
+
+func (t *table) add(cells ...string) { t.rows = append(t.rows, cells) }
+
+func (t *table) print() error {
+	if !t.tty {
+		for _, r := range t.rows {
+			for i, c := range r {
+				r[i] = strings.NewReplacer("\t", " ", "\n", " ").Replace(c)
+			}
+			if _, err := fmt.Fprintln(t.w, strings.Join(r, "\t")); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(t.w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(t.header, "\t"))
+	for _, r := range t.rows {
+		for i, c := range r {
+			if j := strings.IndexByte(c, '\n'); j >= 0 { // a multi-line plain value: first line only
+				r[i] = c[:j] + "…"
+			}
+		}
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,136 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ast-cli/ast/internal/refs"
+	"github.com/ast-cli/ast/pluginsdk"
+)
+
+// RunOptions are the options of `ast run`.
+type RunOptions struct {
+	IO      *IOStreams
+	Backend func(context.Context) (pluginsdk.Backend, string, error)
+	Environ func() []string
+	// Close stops the backend plugin before the command starts.
+	Close func()
+
+	Vars    []string
+	Command []string
+}
+
+// NewCmdRun is `ast run [--var KEY=VALUE]... -- CMD [ARG]...`.
+func NewCmdRun(f *Factory) *cobra.Command {
+	opts := &RunOptions{IO: f.IO, Backend: f.activeBackend, Environ: f.Environ, Close: f.Close}
+	cmd := &cobra.Command{
+		Use:   "run [--var KEY=VALUE]... -- CMD [ARG]...",
+		Short: "Run a command with variables resolved from the account",
+		Long: `Run CMD with the given variables added to its environment, and exit with its status.
+
+--var KEY=VALUE grammar (the same as 'ast blueprint deploy'):
+  KEY=@NAME      the value of entry NAME of the active account (secret or plain)
+  KEY=@          shorthand for KEY=@KEY
+  KEY=\@text     the literal text "@text"
+  KEY=anything   a literal value (user@example.com is a literal too)
+
+Every reference is resolved in one batched call before CMD starts; if any is missing,
+every missing name is reported and CMD does not run. Values reach CMD only through its
+environment: never ast's own environment, its arguments or its output.`,
+		Example: `  ast run --var ANTHROPIC_API_KEY=@ -- python agent.py
+  ast run --var DB_PASSWORD=@PROD_DB_PASSWORD --var MODE=prod -- ./server`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if cmd.ArgsLenAtDash() < 0 && len(args) > 0 || len(args) == 0 {
+				return usageErrorf("run needs a command after --: ast run [--var KEY=VALUE]... -- CMD [ARG]...")
+			}
+			if cmd.ArgsLenAtDash() > 0 {
+				return usageErrorf("unexpected arguments before --: %v", args[:cmd.ArgsLenAtDash()])
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Command = args
+			return runRun(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringArrayVar(&opts.Vars, "var", nil, "a variable KEY=VALUE, KEY=@NAME or KEY=@ (repeatable)")
+	return cmd
+}
+
+func runRun(ctx context.Context, opts *RunOptions) error {
+	vars, err := refs.ParseVars(opts.Vars)
+	if err != nil {
+		return &usageError{err}
+	}
+	var getter refs.Getter
+	if hasRef(vars) {
+		b, _, err := opts.Backend(ctx)
+		if err != nil {
+			return err
+		}
+		getter = b
+	}
+	resolved, err := refs.Resolve(ctx, getter, vars)
+	if err != nil {
+		return err
+	}
+	opts.Close() // the plugin has done its part; it does not outlive resolution
+	return runChild(ctx, opts.IO, opts.Command, resolved.Environ(opts.Environ()))
+}
+
+func hasRef(vars []refs.Var) bool {
+	for _, v := range vars {
+		if v.IsRef() {
+			return true
+		}
+	}
+	return false
+}
+
+// runChild runs argv with env attached to the terminal, passes on SIGINT, SIGTERM and
+// SIGHUP, and returns a silentError carrying the child's exit status (128+N for a
+// signal), like a shell.
+func runChild(ctx context.Context, ios *IOStreams, argv []string, env []string) error {
+	path, err := exec.LookPath(argv[0])
+	if err != nil {
+		return fmt.Errorf("cannot run %s: %w", argv[0], errors.Unwrap(err))
+	}
+	cmd := exec.Command(path, argv[1:]...)
+	cmd.Args[0] = argv[0]
+	cmd.Env, cmd.Stdin, cmd.Stdout, cmd.Stderr = env, ios.In, ios.Out, ios.ErrOut
+	// The child gets the signals; ast waits for it and reports how it ended.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("cannot run %s: %w", argv[0], errors.Unwrap(err))
+	}
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				_ = cmd.Process.Signal(s)
+			case <-done:
+				return
+			}
+		}
+	}()
+	err = cmd.Wait()
+	close(done)
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return &silentError{code: 128 + int(ws.Signal())}
+		}
+		return &silentError{code: exit.ExitCode()}
+	}
+	return err
+}

@@ -1,0 +1,234 @@
+package host
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc/codes"
+
+	"github.com/ast-cli/ast/pluginsdk"
+)
+
+// DefaultCallTimeout bounds one call to a plugin. The AWS backend's retries with back-off
+// fit in it; a plugin that hangs longer is killed.
+const DefaultCallTimeout = 60 * time.Second
+
+// Options tune how plugins are started.
+type Options struct {
+	// Stderr receives the plugin's warnings and errors (and, with Debug, everything
+	// the plugin and go-plugin log).
+	Stderr io.Writer
+	// Debug shows every log line (AST_LOG=debug).
+	Debug bool
+	// CallTimeout bounds each call; DefaultCallTimeout when zero.
+	CallTimeout time.Duration
+	// StartTimeout bounds the handshake; 10 s when zero.
+	StartTimeout time.Duration
+}
+
+// Plugin is a started backend plugin. It implements pluginsdk.Backend: each call gets
+// the per-call deadline, batches larger than the plugin's MaxBatch are split, and a
+// plugin that crashed or hung comes back as an error naming it. Close stops it.
+type Plugin struct {
+	loc     Location
+	client  *plugin.Client
+	raw     pluginsdk.Backend
+	info    pluginsdk.Info
+	timeout time.Duration
+}
+
+// Start starts the plugin at loc (after Verify) and asks for its Info. It does not
+// Configure it. Errors name the backend and the executable: a plugin that does not
+// start, speaks another protocol version, fails its checksum or prints garbage on stdout.
+func Start(ctx context.Context, loc Location, opts Options) (*Plugin, error) {
+	if err := Verify(loc); err != nil {
+		return nil, err
+	}
+	if opts.CallTimeout == 0 {
+		opts.CallTimeout = DefaultCallTimeout
+	}
+	if opts.StartTimeout == 0 {
+		opts.StartTimeout = 10 * time.Second
+	}
+	cmd := exec.Command(loc.Path)
+	setParentDeath(cmd)
+	cfg := &plugin.ClientConfig{
+		HandshakeConfig:  pluginsdk.Handshake,
+		VersionedPlugins: pluginsdk.PluginSets(nil),
+		Cmd:              cmd,
+		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
+		// No AutoMTLS: go-plugin puts the socket in a fresh 0700 directory, which keeps
+		// other users out without two P-521 certificates on every command (~20 ms).
+		Logger:          newLogger(loc.Backend, opts),
+		GRPCDialOptions: pluginsdk.GRPCDialOptions(),
+		StartTimeout:    opts.StartTimeout,
+	}
+	if loc.SHA256 != "" {
+		sum, err := hex.DecodeString(loc.SHA256)
+		if err != nil || len(sum) != sha256.Size {
+			return nil, fmt.Errorf("the config pins the %s plugin to %q, which is not a hex SHA-256", loc.Backend, loc.SHA256)
+		}
+		cfg.SecureConfig = &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()}
+	}
+	client := plugin.NewClient(cfg)
+	p := &Plugin{loc: loc, client: client, timeout: opts.CallTimeout}
+	rpc, err := client.Client()
+	if err != nil {
+		client.Kill()
+		return nil, p.startError(err)
+	}
+	raw, err := rpc.Dispense(pluginsdk.PluginName)
+	if err != nil {
+		client.Kill()
+		return nil, fmt.Errorf("the %s plugin %s: %v", loc.Backend, loc.Path, err)
+	}
+	p.raw = raw.(pluginsdk.Backend)
+	if p.info, err = p.Info(ctx); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *Plugin) startError(err error) error {
+	msg := err.Error()
+	where := fmt.Sprintf("the %s plugin %s", p.loc.Backend, p.loc.Path)
+	switch {
+	case errors.Is(err, plugin.ErrChecksumsDoNotMatch):
+		return fmt.Errorf("refusing %s: its SHA-256 differs from the one the config pins (%s)", where, p.loc.SHA256)
+	case strings.Contains(msg, "incompatible API version"):
+		// go-plugin's text names the plugin's version and ours.
+		return fmt.Errorf("%s speaks another backend protocol (%s); this ast speaks protocol %d: upgrade the plugin or ast",
+			where, strings.TrimPrefix(msg, "incompatible API version with plugin. "), pluginsdk.ProtocolVersion)
+	case strings.Contains(msg, "Unrecognized remote plugin message"):
+		// Not quoted: whatever the plugin printed is not ours to repeat.
+		return fmt.Errorf("%s did not start: it printed something other than the go-plugin handshake on stdout (plugins must log to stderr)", where)
+	case strings.Contains(msg, "timeout while waiting"):
+		return fmt.Errorf("%s did not start within the start timeout", where)
+	case strings.Contains(msg, "exited before we could connect"):
+		return fmt.Errorf("%s exited before it could be used (run with AST_LOG=debug to see its output)", where)
+	}
+	return fmt.Errorf("%s did not start: %v", where, err)
+}
+
+// newLogger routes go-plugin's and the plugin's log lines to opts.Stderr. Without Debug
+// only the plugin's own structured warnings and errors pass (a "retrying" notice, say):
+// not go-plugin's chatter, nor a panic's raw output, which could carry anything.
+func newLogger(backend string, opts Options) hclog.Logger {
+	lo := &hclog.LoggerOptions{Name: backend, Output: opts.Stderr, Level: hclog.Debug}
+	if opts.Stderr == nil {
+		lo.Output = io.Discard
+	}
+	if !opts.Debug {
+		lo.Level, lo.DisableTime = hclog.Warn, true
+		lo.Exclude = func(_ hclog.Level, _ string, args ...interface{}) bool {
+			for i := 0; i+1 < len(args); i += 2 {
+				if args[i] == "timestamp" { // go-plugin adds it to lines the plugin logged with hclog
+					return false
+				}
+			}
+			return true
+		}
+	}
+	return hclog.New(lo)
+}
+
+// Info is what the plugin reported when it started.
+func (p *Plugin) Describe() pluginsdk.Info { return p.info }
+
+// Location is where the plugin was started from.
+func (p *Plugin) Location() Location { return p.loc }
+
+// Close stops the plugin process. It is safe to call more than once.
+func (p *Plugin) Close() { p.client.Kill() }
+
+// call runs fn with the per-call deadline and turns transport failures into errors that
+// name the plugin.
+func (p *Plugin) call(ctx context.Context, what string, fn func(ctx context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
+	err := fn(ctx)
+	if err == nil {
+		return nil
+	}
+	where := fmt.Sprintf("the %s plugin (%s)", p.loc.Backend, p.loc.Path)
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		p.Close()
+		return pluginsdk.Errorf(pluginsdk.ErrUnavailable, "%s did not answer %s within %s; it was stopped", where, what, p.timeout)
+	case errors.Is(err, context.Canceled):
+		return err
+	case p.client.Exited():
+		return pluginsdk.Errorf(pluginsdk.ErrInternal, "%s stopped unexpectedly during %s (run with AST_LOG=debug to see its output)", where, what)
+	case pluginsdk.CodeOf(err) == codes.Unknown:
+		return pluginsdk.Errorf(pluginsdk.ErrInternal, "%s: %s failed: %v", where, what, err)
+	}
+	return err
+}
+
+// Configure implements pluginsdk.Backend.
+func (p *Plugin) Configure(ctx context.Context, account string, settings map[string]string) error {
+	return p.call(ctx, "Configure", func(ctx context.Context) error { return p.raw.Configure(ctx, account, settings) })
+}
+
+// Info implements pluginsdk.Backend.
+func (p *Plugin) Info(ctx context.Context) (info pluginsdk.Info, err error) {
+	err = p.call(ctx, "Info", func(ctx context.Context) (err error) { info, err = p.raw.Info(ctx); return })
+	return info, err
+}
+
+// List implements pluginsdk.Backend.
+func (p *Plugin) List(ctx context.Context, opts pluginsdk.ListOptions) (es []pluginsdk.Entry, err error) {
+	err = p.call(ctx, "List", func(ctx context.Context) (err error) { es, err = p.raw.List(ctx, opts); return })
+	return es, err
+}
+
+// Get implements pluginsdk.Backend.
+func (p *Plugin) Get(ctx context.Context, names []string) ([]pluginsdk.Result, error) {
+	return batched(p, names, func(part []string) (res []pluginsdk.Result, err error) {
+		err = p.call(ctx, "Get", func(ctx context.Context) (err error) { res, err = p.raw.Get(ctx, part); return })
+		return res, err
+	})
+}
+
+// Put implements pluginsdk.Backend.
+func (p *Plugin) Put(ctx context.Context, entries []pluginsdk.Entry, mode pluginsdk.PutMode) ([]pluginsdk.Result, error) {
+	return batched(p, entries, func(part []pluginsdk.Entry) (res []pluginsdk.Result, err error) {
+		err = p.call(ctx, "Put", func(ctx context.Context) (err error) { res, err = p.raw.Put(ctx, part, mode); return })
+		return res, err
+	})
+}
+
+// Delete implements pluginsdk.Backend.
+func (p *Plugin) Delete(ctx context.Context, names []string) ([]pluginsdk.Result, error) {
+	return batched(p, names, func(part []string) (res []pluginsdk.Result, err error) {
+		err = p.call(ctx, "Delete", func(ctx context.Context) (err error) { res, err = p.raw.Delete(ctx, part); return })
+		return res, err
+	})
+}
+
+// batched splits items into the plugin's MaxBatch and joins the results in order.
+func batched[T any](p *Plugin, items []T, fn func([]T) ([]pluginsdk.Result, error)) ([]pluginsdk.Result, error) {
+	size := p.info.MaxBatch
+	if size <= 0 || len(items) <= size {
+		return fn(items)
+	}
+	out := make([]pluginsdk.Result, 0, len(items))
+	for start := 0; start < len(items); start += size {
+		res, err := fn(items[start:min(start+size, len(items))])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, res...)
+	}
+	return out, nil
+}
