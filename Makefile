@@ -8,7 +8,7 @@ GOBUILD  := CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)'
 PLUGINS  := local hashicorp awssm
 FUZZTIME ?= 10s
 
-.PHONY: build install test test-unit test-fuzz example proto dev-vault bench clean
+.PHONY: build install test test-unit test-fuzz example proto dev-vault bench clean acceptance
 
 build:
 	$(GOBUILD) -o $(BIN)/ast ./cmd/ast
@@ -55,3 +55,12 @@ bench: build example dev-vault
 
 clean:
 	rm -rf $(BIN)/ast $(BIN)/ast-plugin-* $(BIN)/tools
+
+# The black-box acceptance checks of ../shared/checks against the built binaries, on the
+# local backend, on Vault (dev server from bin/vault) and on AWS (moto_server).
+SHARED ?= ../shared
+acceptance: build example dev-vault
+	$(SHARED)/checks/acceptance.py
+	AST_CHECK_BACKEND=example $(SHARED)/checks/acceptance.py seed refs
+	$(SHARED)/checks/with-vault
+	$(SHARED)/checks/with-moto
