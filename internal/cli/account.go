@@ -15,6 +15,8 @@ import (
 func NewCmdAccount(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "account",
+		Args:  cobra.ArbitraryArgs,
+		RunE:  groupRunE,
 		Short: "Add, choose, list and show accounts",
 		Long: `An account is a named vault on one backend. With no configuration there is one
 account, default, on the local encrypted-file backend. --account NAME (or AST_ACCOUNT)

@@ -45,7 +45,7 @@ func exitCode(err error, w io.Writer) int {
 	}
 	var usage *usageError
 	switch {
-	case errors.As(err, &usage):
+	case errors.As(err, &usage), strings.HasPrefix(err.Error(), "unknown command "):
 		fmt.Fprintf(w, "ast: %s\n", err)
 		if !strings.Contains(err.Error(), "--help") {
 			fmt.Fprintln(w, "Run 'ast --help' for usage.")

@@ -200,6 +200,17 @@ func readEnvFile(opts *ImportOptions) ([]byte, string, error) {
 	return src, name, nil
 }
 
+// abbreviate joins names for the summary. Skipped names are all listed (each is a
+// surprise the user must see); created and overwritten ones stop after 20 (--output json
+// has every one).
+func abbreviate(names []string, action string) string {
+	const max = 20
+	if len(names) <= max || action == string(importer.SkipExists) || action == string(importer.SkipBlank) {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:max], ", "), len(names)-max)
+}
+
 func countFailed(r importReport) int {
 	n := 0
 	for _, l := range r.Entries {
@@ -235,7 +246,7 @@ func printImportSummary(w io.Writer, r importReport) {
 		if r.DryRun {
 			label = g.planned
 		}
-		fmt.Fprintf(w, "%s %d: %s\n", label, len(names), strings.Join(names, ", "))
+		fmt.Fprintf(w, "%s %d: %s\n", label, len(names), abbreviate(names, g.action))
 	}
 	for _, l := range r.Entries {
 		if l.Action == "failed" {

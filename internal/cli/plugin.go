@@ -14,6 +14,8 @@ import (
 func NewCmdPlugin(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "plugin",
+		Args:  cobra.ArbitraryArgs,
+		RunE:  groupRunE,
 		Short: "Inspect backend plugins",
 		Long: `Backend NAME is the executable ast-plugin-NAME, looked up next to ast, in each directory
 of $AST_PLUGIN_PATH, and in the data directory's plugins/; or a path pinned in the

@@ -73,3 +73,12 @@ func exactArgs(n int, what string) cobra.PositionalArgs {
 		return nil
 	}
 }
+
+// groupRunE makes a command group print its help when called alone and refuse an
+// unknown subcommand with a usage error (cobra would print help and succeed).
+func groupRunE(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageErrorf("unknown command %q for %q", args[0], cmd.CommandPath())
+	}
+	return cmd.Help()
+}

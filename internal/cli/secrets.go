@@ -18,6 +18,8 @@ import (
 func NewCmdSecrets(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "secrets",
+		Args:    cobra.ArbitraryArgs,
+		RunE:    groupRunE,
 		Aliases: []string{"secret"},
 		Short:   "Create, list, update, delete and import secrets and plain variables",
 		Long: `Entries of the active account. A secret is write-only: its value is never shown, only
