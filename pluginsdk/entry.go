@@ -193,7 +193,8 @@ const (
 	CapVersions = "versions"
 	// CapTimestamps: Entry.CreatedAt and UpdatedAt are kept by the backend.
 	CapTimestamps = "timestamps"
-	// CapAtomicBatch: a Put or Delete batch is applied wholly or not at all.
+	// CapAtomicBatch: the names of a Put or Delete batch that succeed are written in one
+	// atomic step: a crash or a concurrent reader sees all of them or none.
 	CapAtomicBatch = "atomic-batch"
 )
 
