@@ -22,8 +22,8 @@
 //   - every result of a successful Put carries the entry's name, the kind given and a
 //     version of at least 1; a successful Delete result carries the name; a Get result
 //     that sets a name or kind sets the right one;
-//   - a batch that mixes names that fail and names that succeed fails only the former
-//     (unless Info reports pluginsdk.CapAtomicBatch, which lets the whole batch fail);
+//   - a batch that mixes names that fail and names that succeed fails only the former,
+//     with or without pluginsdk.CapAtomicBatch;
 //   - with pluginsdk.CapVersions, a name's first write is version 1 and every write adds
 //     1; with pluginsdk.CapTimestamps, List has both times and an update keeps the
 //     created time;
