@@ -29,14 +29,18 @@ type Backend interface {
 	// when opts.Values is true.
 	List(ctx context.Context, opts ListOptions) ([]Entry, error)
 
-	// Get returns the values of the named entries, secrets and plain variables alike.
-	// A missing name is a per-name ErrNotFound. Hosts call it only to resolve references.
+	// Get returns the values of the named entries, secrets and plain variables alike:
+	// each found result carries the entry's Name, Kind, Value and Version (deployment
+	// records cite the version). A missing name is a per-name ErrNotFound. Hosts call it
+	// only to resolve references.
 	Get(ctx context.Context, names []string) ([]Result, error)
 
 	// Put writes entries with the given mode (see PutMode). Per-name errors:
-	// ErrAlreadyExists (Create), ErrNotFound (Update), ErrInvalidArgument (bad name, value
-	// or kind), ErrFailedPrecondition (a concurrent change won). Update keeps nothing of
-	// the old entry but its name: the kind is the one given.
+	// ErrAlreadyExists (Create, also when a concurrent Create of the name won),
+	// ErrNotFound (Update), ErrInvalidArgument (bad name, value or kind),
+	// ErrFailedPrecondition (an Update lost to a concurrent change). Update keeps nothing
+	// of the old entry but its name: the kind is the one given. Names given twice in one
+	// batch are applied in order.
 	Put(ctx context.Context, entries []Entry, mode PutMode) ([]Result, error)
 
 	// Delete removes the named entries. A missing name is a per-name ErrNotFound. After a

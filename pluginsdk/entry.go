@@ -131,8 +131,8 @@ type Entry struct {
 	Name  string
 	Kind  Kind
 	Value Value
-	// Version counts writes of this name, starting at 1. Backends that keep no versions
-	// report 1 for an entry that exists.
+	// Version identifies the entry's current value: at least 1, and never smaller after a
+	// write than before it. With CapVersions it counts the backend's kept versions.
 	Version   int64
 	CreatedAt time.Time
 	UpdatedAt time.Time

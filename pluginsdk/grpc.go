@@ -3,7 +3,9 @@ package pluginsdk
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
@@ -160,15 +162,35 @@ func (c *grpcClient) Get(ctx context.Context, names []string) ([]Result, error) 
 }
 
 func (c *grpcClient) Put(ctx context.Context, entries []Entry, mode PutMode) ([]Result, error) {
-	req := &pb.PutRequest{Entries: make([]*pb.Entry, len(entries)), Mode: pb.PutMode(mode)}
+	// Protobuf strings must be valid UTF-8, so an entry that is not cannot be sent: it is
+	// answered here, per name, as the plugin would have answered it.
+	out := make([]Result, len(entries))
+	var sent []int
+	req := &pb.PutRequest{Mode: pb.PutMode(mode)}
 	for i, e := range entries {
-		req.Entries[i] = entryToProto(e)
+		if !utf8.ValidString(e.Name) || !utf8.ValidString(e.Value.Reveal()) {
+			out[i] = Result{Entry: Entry{Name: strings.ToValidUTF8(e.Name, "?"), Kind: e.Kind},
+				Err: Errorf(ErrInvalidArgument, "the name or value is not valid UTF-8")}
+			continue
+		}
+		sent = append(sent, i)
+		req.Entries = append(req.Entries, entryToProto(e))
+	}
+	if len(sent) == 0 {
+		return out, nil
 	}
 	r, err := c.c.Put(ctx, req)
 	if err != nil {
 		return nil, fromStatus(err)
 	}
-	return resultsFromProto(r.Results, len(entries))
+	res, err := resultsFromProto(r.Results, len(sent))
+	if err != nil {
+		return nil, err
+	}
+	for j, i := range sent {
+		out[i] = res[j]
+	}
+	return out, nil
 }
 
 func (c *grpcClient) Delete(ctx context.Context, names []string) ([]Result, error) {
