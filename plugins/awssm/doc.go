@@ -1,0 +1,54 @@
+// Package awssm is ast's AWS Secrets Manager backend (ast account add NAME --backend awssm).
+//
+// # Layout
+//
+// Every entry is one AWS secret named PREFIX/ACCOUNT/NAME (prefix "ast" unless set), its
+// SecretString the value, tagged ast:kind (secret or plain) and ast:account. Version IDs
+// are chosen by ast and carry the entry's write count and the value's kind (see
+// versionIDPrefix), so that List and Get need no extra calls and concurrent updates of the
+// same version are detected.
+//
+// # Settings
+//
+//	region                the AWS region; else AWS_REGION or the profile's region
+//	profile               a profile of ~/.aws/config; else AWS_PROFILE or the default
+//	prefix                the first part of every secret name (default ast)
+//	kms_key_id            the KMS key new secrets are encrypted with (default aws/secretsmanager)
+//	endpoint              the Secrets Manager endpoint URL; else AWS_ENDPOINT_URL_SECRETS_MANAGER,
+//	                      AWS_ENDPOINT_URL, or AWS's endpoint of the region
+//	recovery_window_days  7 to 30: how long AWS keeps a deleted entry restorable (default 30);
+//	                      0: delete at once, without recovery
+//
+// Credentials come only from the AWS SDK's default chain (environment, the shared files and
+// profiles, SSO, web identity, container and instance roles), resolved at the first call:
+// Configure makes no network call.
+//
+// # Calls
+//
+//   - List: ListSecrets filtered by the name prefix PREFIX/ACCOUNT/, 100 a page, reading
+//     kinds, versions and times from the listing; with values, BatchGetSecretValue of the
+//     plain variables only.
+//   - Get: BatchGetSecretValue, 20 names a call, at most 4 calls at once; never ListSecrets.
+//   - Put: CreateSecret (create); DescribeSecret, PutSecretValue and, when the kind changes,
+//     TagResource (update). Delete: DeleteSecret.
+//   - Writes run at most 8 at once and at most 40 a second per plugin (AWS allows 50).
+//     Throttled calls are retried up to 6 times with jittered exponential back-off, each
+//     retry logged at warn level as a line starting "retrying"; other transient errors
+//     are retried twice, so an unreachable endpoint fails within seconds.
+//
+// # Deleting and creating again
+//
+// Delete schedules the secret's deletion with the recovery window: AWS keeps it restorable
+// (aws secretsmanager restore-secret) and ast no longer sees it. A later create of the same
+// name purges that deleted secret (ForceDeleteWithoutRecovery, addressed by its ARN) and
+// creates a new one, waiting up to 30 seconds for AWS to finish the purge. The new entry
+// starts at version 1 with a history of its own: no old value survives as a previous
+// version of it.
+//
+// # IAM permissions
+//
+// On arn:aws:secretsmanager:REGION:AWS_ACCOUNT:secret:PREFIX/*: secretsmanager:GetSecretValue,
+// DescribeSecret, CreateSecret, PutSecretValue, DeleteSecret, TagResource. On "*":
+// secretsmanager:ListSecrets and secretsmanager:BatchGetSecretValue. With kms_key_id:
+// kms:Decrypt and kms:GenerateDataKey on that key.
+package awssm
