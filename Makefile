@@ -3,20 +3,22 @@ GO       ?= go
 BIN      := $(CURDIR)/bin
 PREFIX   ?= $(HOME)/.local
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS  := -s -w -X github.com/ast-cli/ast/internal/cli.Version=$(VERSION)
-GOBUILD  := CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)'
+MODULE   := github.com/ast-cli/ast
+GOBUILD  := CGO_ENABLED=0 $(GO) build -trimpath
+# Each binary carries the release version in its own package's Version variable.
+stamp     = -ldflags '-s -w -X $(MODULE)/$(1).Version=$(VERSION)'
 PLUGINS  := local hashicorp awssm
 FUZZTIME ?= 10s
 
 .PHONY: build install test test-unit test-fuzz example proto dev-vault bench clean acceptance
 
 build:
-	$(GOBUILD) -o $(BIN)/ast ./cmd/ast
-	$(foreach p,$(PLUGINS),$(GOBUILD) -o $(BIN)/ast-plugin-$(p) ./plugins/$(p)/cmd/ast-plugin-$(p) &&) true
+	$(GOBUILD) $(call stamp,internal/cli) -o $(BIN)/ast ./cmd/ast
+	$(foreach p,$(PLUGINS),$(GOBUILD) $(call stamp,plugins/$(p)) -o $(BIN)/ast-plugin-$(p) ./plugins/$(p)/cmd/ast-plugin-$(p) &&) true
 
 # The example third-party plugin, built from its own module.
 example:
-	cd examples/ast-plugin-example && $(GOBUILD) -o $(BIN)/ast-plugin-example .
+	cd examples/ast-plugin-example && $(GOBUILD) -ldflags '-s -w' -o $(BIN)/ast-plugin-example .
 
 install: build
 	install -d $(PREFIX)/bin
