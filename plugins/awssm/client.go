@@ -21,13 +21,14 @@ import (
 
 // Limits of the calls to AWS.
 const (
-	// maxAttempts bounds the attempts of a throttled call (ThrottlingException, HTTP 429),
-	// with jittered exponential back-off of 1s, 2s, 4s... (at most maxBackoff) between them.
+	// maxAttempts bounds the attempts of a call that AWS throttles (ThrottlingException,
+	// HTTP 429) or fails (HTTP 5xx), with jittered exponential back-off between them: for
+	// throttling 1s, 2s, 4s... (at most maxBackoff), else 50ms, 100ms, 200ms...
 	maxAttempts = 6
-	// maxOtherAttempts bounds the attempts after other transient errors (connection refused,
-	// 5xx): an unreachable endpoint fails within seconds.
-	maxOtherAttempts = 3
-	maxBackoff       = 20 * time.Second
+	// maxConnectAttempts bounds the attempts after a connection error (refused, reset,
+	// timed out): an unreachable endpoint fails within seconds.
+	maxConnectAttempts = 3
+	maxBackoff         = 20 * time.Second
 
 	// dialTimeout and the other timeouts bound one attempt; requestTimeout bounds one whole
 	// request and response (a ListSecrets page, 20 values of up to 64 KiB).
@@ -184,11 +185,11 @@ func writeRateLimit(l *rate.Limiter) middleware.FinalizeMiddleware {
 	})
 }
 
-// retryer is the SDK's standard retryer with two changes: errors other than throttling
-// are retried fewer times (maxOtherAttempts), so an unreachable endpoint fails fast, and
-// every retry after throttling, which waits seconds, is logged at warn level as a line
-// starting "retrying", which the host shows the user (other retries at debug level). The
-// SDK's retry quota is off: writes are rate-limited before they are sent.
+// retryer is the SDK's standard retryer with two changes: connection errors are retried
+// fewer times (maxConnectAttempts), so an unreachable endpoint fails fast, and every retry
+// after throttling, which waits seconds, is logged at warn level as a line starting
+// "retrying", which the host shows the user (other retries at debug level). The SDK's
+// retry quota is off: writes are rate-limited before they are sent.
 type retryer struct {
 	aws.RetryerV2
 	log hclog.Logger
@@ -207,21 +208,19 @@ func newRetryer(o options) aws.Retryer {
 
 // RetryDelay returns how long to wait before attempt+1, or err to stop retrying.
 func (r *retryer) RetryDelay(attempt int, err error) (time.Duration, error) {
-	throttled := isThrottle(err)
-	if !throttled && attempt >= maxOtherAttempts {
+	if httpStatus(err) == 0 && attempt >= maxConnectAttempts {
 		return 0, err
 	}
 	d, derr := r.RetryerV2.RetryDelay(attempt, err)
 	if derr != nil {
 		return 0, derr
 	}
-	if throttled {
+	if isThrottle(err) {
 		r.log.Warn(fmt.Sprintf("retrying in %s (attempt %d of %d): AWS Secrets Manager is throttling requests (%s)",
 			d.Round(time.Millisecond), attempt+1, maxAttempts, apiCode(err)))
 	} else {
 		// These retries take milliseconds; the final error, if any, says what is wrong.
-		r.log.Debug(fmt.Sprintf("retrying in %s (attempt %d of %d): %s",
-			d.Round(time.Millisecond), attempt+1, maxOtherAttempts, innermost(err)))
+		r.log.Debug(fmt.Sprintf("retrying in %s (attempt %d): %s", d.Round(time.Millisecond), attempt+1, innermost(err)))
 	}
 	return d, nil
 }

@@ -32,9 +32,10 @@
 //   - Put: CreateSecret (create); DescribeSecret, PutSecretValue and, when the kind changes,
 //     TagResource (update). Delete: DeleteSecret.
 //   - Writes run at most 8 at once and at most 40 a second per plugin (AWS allows 50).
-//     Throttled calls are retried up to 6 times with jittered exponential back-off, each
-//     retry logged at warn level as a line starting "retrying"; other transient errors
-//     are retried twice, so an unreachable endpoint fails within seconds.
+//     Calls AWS throttles or fails (HTTP 429, 5xx) are made up to 6 times with jittered
+//     exponential back-off, each retry after throttling logged at warn level as a line
+//     starting "retrying"; a connection error is retried twice, so an unreachable endpoint
+//     fails within seconds.
 //
 // # Deleting and creating again
 //

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/smithy-go"
 
@@ -49,6 +50,16 @@ func apiCode(err error) string {
 		return ae.ErrorCode()
 	}
 	return ""
+}
+
+// httpStatus returns the HTTP status of AWS's answer, or 0 when there was none (the
+// request never got an answer).
+func httpStatus(err error) int {
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode()
+	}
+	return 0
 }
 
 // isThrottle reports whether err is AWS asking the client to slow down.
@@ -96,6 +107,9 @@ func (c *client) toError(op, name string, err error) error {
 		return pluginsdk.Errorf(pluginsdk.ErrInvalidArgument, "no AWS region: %s", regionHint)
 	case errors.As(err, &ae):
 		return c.apiError(op, name, what, ae, errors.As(err, &attempts))
+	case httpStatus(err) >= 500:
+		return pluginsdk.Errorf(pluginsdk.ErrUnavailable, "%s: AWS Secrets Manager at %s failed (HTTP %d); try again later",
+			what, c.where(err), httpStatus(err))
 	case errors.Is(err, context.DeadlineExceeded):
 		return pluginsdk.Errorf(pluginsdk.ErrUnavailable, "%s: AWS Secrets Manager at %s did not answer in time", what, c.where(err))
 	case errors.Is(err, context.Canceled):

@@ -183,6 +183,7 @@ func TestAWSErrors(t *testing.T) {
 		{"throttled for good", 400, awsError("ThrottlingException", "Rate exceeded"),
 			pluginsdk.ErrUnavailable, []string{"kept throttling", "6 attempts", "ThrottlingException"}},
 		{"server error", 500, awsError("InternalServiceError", "oops"), pluginsdk.ErrUnavailable, []string{"InternalServiceError"}},
+		{"not JSON", 502, "<html>bad gateway</html>", pluginsdk.ErrUnavailable, []string{"HTTP 502"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
