@@ -3,6 +3,7 @@ package awssm
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -203,7 +204,7 @@ func (c *client) valueError(name, code, msg string) error {
 	if code == codeNotFound || code == codeInvalidRequest {
 		return pluginsdk.Errorf(pluginsdk.ErrNotFound, "entry %q not found", name)
 	}
-	return c.apiError("GetSecretValue", name, "reading entry "+`"`+name+`"`,
+	return c.apiError("GetSecretValue", name, fmt.Sprintf("GetSecretValue of entry %q", name),
 		&smithy.GenericAPIError{Code: code, Message: msg}, false)
 }
 
