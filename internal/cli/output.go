@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -44,18 +45,20 @@ func newTable(w io.Writer, tty bool, header ...string) *table {
 func (t *table) add(cells ...string) { t.rows = append(t.rows, cells) }
 
 func (t *table) print() error {
+	// Buffered: a list of 10,000 entries is one write(2), not one per line (or, through
+	// tabwriter on a terminal, one per cell).
+	w := bufio.NewWriterSize(t.w, 64<<10)
 	if !t.tty {
 		for _, r := range t.rows {
 			for i, c := range r {
-				r[i] = strings.NewReplacer("\t", " ", "\n", " ").Replace(c)
+				r[i] = tsvCleaner.Replace(c)
 			}
-			if _, err := fmt.Fprintln(t.w, strings.Join(r, "\t")); err != nil {
-				return err
-			}
+			w.WriteString(strings.Join(r, "\t"))
+			w.WriteByte('\n')
 		}
-		return nil
+		return w.Flush()
 	}
-	tw := tabwriter.NewWriter(t.w, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(t.header, "\t"))
 	for _, r := range t.rows {
 		for i, c := range r {
@@ -65,5 +68,11 @@ func (t *table) print() error {
 		}
 		fmt.Fprintln(tw, strings.Join(r, "\t"))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return w.Flush()
 }
+
+// tsvCleaner keeps a piped table's cells on one line and in one column.
+var tsvCleaner = strings.NewReplacer("\t", " ", "\n", " ")
