@@ -1,0 +1,222 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// DefaultGrace is how long Stop waits after SIGTERM before it sends SIGKILL.
+const DefaultGrace = 5 * time.Second
+
+// killWait bounds the wait for a process group to go after SIGKILL.
+const killWait = 3 * time.Second
+
+// pollEvery is how often Stop looks whether the agent is gone.
+const pollEvery = 50 * time.Millisecond
+
+// Process identifies a started agent: its pid, its process group (0 when it has none of
+// its own) and its start time in clock ticks since boot (0 where unknown), which tells
+// the agent from a later process that got the same pid.
+type Process struct {
+	PID   int
+	PGID  int
+	Start uint64
+}
+
+// Spec is what the local target runs: Command (argv; a program without a slash is looked
+// up in ast's PATH, a relative path is taken relative to Dir) in Dir with exactly the
+// environment Env.
+type Spec struct {
+	Command []string
+	Dir     string
+	Env     []string
+}
+
+// StartDetached starts spec as a detached agent: a new session (so it has its own
+// process group and no controlling terminal, and outlives ast and its terminal), stdin
+// from /dev/null, stdout and stderr appended to log. It returns once the program has
+// been executed; the agent's exit is not waited for. Nothing but stdin, stdout and
+// stderr is inherited: Go opens every other descriptor close-on-exec.
+//
+// Errors: the program cannot be found or executed; the error names the program, never
+// an argument or the environment.
+func StartDetached(spec Spec, log *os.File) (Process, error) {
+	cmd, err := command(spec)
+	if err != nil {
+		return Process{}, err
+	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, log, log // nil stdin is /dev/null
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return Process{}, startError(spec, err)
+	}
+	// The process exists (running or, at worst, a zombie until ast exits), so its
+	// /proc entry is there to read.
+	start, _ := processStart(cmd.Process.Pid)
+	p := Process{PID: cmd.Process.Pid, PGID: cmd.Process.Pid, Start: start}
+	_ = cmd.Process.Release()
+	return p, nil
+}
+
+// RunAttached runs spec attached to the given streams, in ast's process group, and returns
+// the agent's exit status (128+N when killed by signal N, as a shell does). The terminal
+// sends Ctrl-C, Ctrl-\ and hang-up to the whole group, so ast only outlives them (the
+// agent decides how to end); SIGTERM, which is sent to ast alone, is passed on.
+// started, when not nil, is called once the process exists; if it fails the agent is
+// killed and its error returned.
+func RunAttached(spec Spec, stdin io.Reader, stdout, stderr io.Writer, started func(Process) error) (int, error) {
+	cmd, err := command(spec)
+	if err != nil {
+		return 0, err
+	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	if err := cmd.Start(); err != nil {
+		return 0, startError(spec, err)
+	}
+	if started != nil {
+		start, _ := processStart(cmd.Process.Pid)
+		if err := started(Process{PID: cmd.Process.Pid, Start: start}); err != nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			return 0, err
+		}
+	}
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				if s == syscall.SIGTERM {
+					_ = cmd.Process.Signal(s)
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	err = cmd.Wait()
+	close(done)
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return 128 + int(ws.Signal()), nil
+		}
+		return exit.ExitCode(), nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return 0, nil
+}
+
+func command(spec Spec) (*exec.Cmd, error) {
+	if len(spec.Command) == 0 || spec.Command[0] == "" {
+		return nil, errors.New("the agent has no command")
+	}
+	if spec.Dir != "" {
+		fi, err := os.Stat(spec.Dir)
+		if err != nil {
+			return nil, fmt.Errorf("the agent's working directory: %w", err)
+		}
+		if !fi.IsDir() {
+			return nil, fmt.Errorf("the agent's working directory %s is not a directory", spec.Dir)
+		}
+	}
+	cmd := exec.Command(spec.Command[0], spec.Command[1:]...)
+	cmd.Args[0] = spec.Command[0]
+	cmd.Dir, cmd.Env = spec.Dir, spec.Env
+	if cmd.Env == nil {
+		cmd.Env = []string{} // never ast's own environment by accident
+	}
+	return cmd, nil
+}
+
+// startError words a failed start. exec's errors name the program and the cause; the
+// arguments and environment, which may hold values, are left out.
+func startError(spec Spec, err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("cannot start %s: %v", spec.Command[0], pe.Err)
+	}
+	var ee *exec.Error
+	if errors.As(err, &ee) {
+		return fmt.Errorf("cannot start %s: %v", spec.Command[0], ee.Err)
+	}
+	return fmt.Errorf("cannot start %s: %v", spec.Command[0], err)
+}
+
+// Running reports whether p is alive: its pid exists, is not a zombie, and (where start
+// times are known) started when p did, so that a reused pid does not count.
+func Running(p Process) bool {
+	if p.PID <= 0 {
+		return false
+	}
+	return running(p)
+}
+
+// Stop ends p: SIGTERM to its process group (or to the process alone when PGID is 0),
+// then, if anything of it is still alive after grace, SIGKILL. It returns whether p was
+// running. A p that is not running (exited, or its pid reused) is not signalled at all.
+//
+// Errors: ctx ends while waiting; the process survives SIGKILL (for killWait); a signal
+// that cannot be sent (another user's process).
+func Stop(ctx context.Context, p Process, grace time.Duration) (bool, error) {
+	if !Running(p) {
+		return false, nil
+	}
+	target := p.PID
+	alive := func() bool { return Running(p) }
+	if p.PGID > 0 {
+		target = -p.PGID
+		alive = func() bool { return Running(p) || groupRunning(p.PGID) }
+	}
+	if err := syscall.Kill(target, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return true, fmt.Errorf("stopping pid %d: %w", p.PID, err)
+	}
+	if waitGone(ctx, alive, grace) {
+		return true, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return true, err
+	}
+	if err := syscall.Kill(target, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return true, fmt.Errorf("killing pid %d: %w", p.PID, err)
+	}
+	if waitGone(ctx, alive, killWait) {
+		return true, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return true, err
+	}
+	return true, fmt.Errorf("pid %d is still alive after SIGKILL", p.PID)
+}
+
+// waitGone polls alive until it is false (true is returned), d passes or ctx ends.
+func waitGone(ctx context.Context, alive func() bool, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	t := time.NewTicker(pollEvery)
+	defer t.Stop()
+	for {
+		if !alive() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+		}
+	}
+}
