@@ -36,10 +36,11 @@ type backend struct {
 
 func newBackend() *backend { return &backend{log: pluginsdk.NewLogger("example")} }
 
-// record is the content of NAME.json.
+// record is an entry; NAME.json holds it with the value sealed (see seal.go).
 type record struct {
 	Kind      pluginsdk.Kind `json:"kind"`
-	Value     string         `json:"value"`
+	Value     string         `json:"-"`
+	Sealed    []byte         `json:"sealed"`
 	Version   int64          `json:"version"`
 	CreatedAt time.Time      `json:"created_at"`
 	UpdatedAt time.Time      `json:"updated_at"`
@@ -239,6 +240,14 @@ func read(dir, name string) (record, error) {
 	if json.Unmarshal(data, &rec) != nil || !rec.Kind.Valid() {
 		return rec, pluginsdk.Errorf(pluginsdk.ErrFailedPrecondition, "entry %q: %s is damaged", name, filepath.Join(dir, name+".json"))
 	}
+	key, err := loadKey(dir, false)
+	if err != nil {
+		return rec, err
+	}
+	var ok bool
+	if rec.Value, ok = open(key, name, rec.Sealed); !ok {
+		return rec, pluginsdk.Errorf(pluginsdk.ErrFailedPrecondition, "entry %q: %s cannot be decrypted with %s", name, filepath.Join(dir, name+".json"), keyPath(dir))
+	}
 	return rec, nil
 }
 
@@ -251,6 +260,11 @@ func (r record) entry(name string) pluginsdk.Entry {
 // then links it to NAME.json when exclusive (failing with ErrAlreadyExists when the name
 // exists) or renames it over NAME.json.
 func write(dir, name string, rec record, exclusive bool) error {
+	key, err := loadKey(dir, true)
+	if err != nil {
+		return err
+	}
+	rec.Sealed = seal(key, name, rec.Value)
 	data, err := json.Marshal(rec)
 	if err != nil {
 		return pluginsdk.Errorf(pluginsdk.ErrInternal, "entry %q: encoding failed", name)
