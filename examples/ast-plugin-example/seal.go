@@ -31,12 +31,13 @@ func loadKey(dir string, create bool) ([]byte, error) {
 		if _, err := rand.Read(key); err != nil {
 			return nil, pluginsdk.Errorf(pluginsdk.ErrInternal, "generating the key: %v", err)
 		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, fs.ErrExist) { // another client made it first: use theirs
-			return loadKey(dir, false)
-		} else if err != nil {
+		// Written beside the final name, then linked to it: a reader never sees a
+		// half-written key, and of clients racing to create it, one wins.
+		f, err := os.CreateTemp(filepath.Dir(path), ".key-*")
+		if err != nil {
 			return nil, fsError(err)
 		}
+		defer os.Remove(f.Name())
 		_, err = f.Write(key)
 		if err == nil {
 			err = f.Sync()
@@ -44,7 +45,15 @@ func loadKey(dir string, create bool) ([]byte, error) {
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
-		return key, fsError(err)
+		if err != nil {
+			return nil, fsError(err)
+		}
+		if err := os.Link(f.Name(), path); errors.Is(err, fs.ErrExist) {
+			return loadKey(dir, false) // another client made it first: use theirs
+		} else if err != nil {
+			return nil, fsError(err)
+		}
+		return key, nil
 	}
 	if err != nil {
 		return nil, pluginsdk.Errorf(pluginsdk.ErrFailedPrecondition, "the example backend's key %s cannot be read: %v", path, err)
