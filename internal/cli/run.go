@@ -2,15 +2,10 @@ package cli
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"os"
-	"os/exec"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
+	"github.com/ast-cli/ast/internal/deploy"
 	"github.com/ast-cli/ast/internal/refs"
 	"github.com/ast-cli/ast/pluginsdk"
 )
@@ -82,7 +77,7 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 		return err
 	}
 	opts.Close() // the plugin has done its part; it does not outlive resolution
-	return runChild(ctx, opts.IO, opts.Command, resolved.Environ(opts.Environ()))
+	return runChild(opts.IO, opts.Command, resolved.Environ(opts.Environ()))
 }
 
 func hasRef(vars []refs.Var) bool {
@@ -94,43 +89,15 @@ func hasRef(vars []refs.Var) bool {
 	return false
 }
 
-// runChild runs argv with env attached to the terminal, passes on SIGINT, SIGTERM and
-// SIGHUP, and returns a silentError carrying the child's exit status (128+N for a
-// signal), like a shell.
-func runChild(ctx context.Context, ios *IOStreams, argv []string, env []string) error {
-	path, err := exec.LookPath(argv[0])
+// runChild runs argv attached to the terminal with env, the same way the local deploy
+// target runs a --foreground agent, and returns a silentError carrying its exit status.
+func runChild(ios *IOStreams, argv []string, env []string) error {
+	code, err := deploy.RunAttached(deploy.Spec{Command: argv, Env: env}, ios.In, ios.Out, ios.ErrOut, nil)
 	if err != nil {
-		return fmt.Errorf("cannot run %s: %w", argv[0], errors.Unwrap(err))
+		return err
 	}
-	cmd := exec.Command(path, argv[1:]...)
-	cmd.Args[0] = argv[0]
-	cmd.Env, cmd.Stdin, cmd.Stdout, cmd.Stderr = env, ios.In, ios.Out, ios.ErrOut
-	// The child gets the signals; ast waits for it and reports how it ended.
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(sigs)
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("cannot run %s: %w", argv[0], errors.Unwrap(err))
+	if code != 0 {
+		return &silentError{code: code}
 	}
-	done := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case s := <-sigs:
-				_ = cmd.Process.Signal(s)
-			case <-done:
-				return
-			}
-		}
-	}()
-	err = cmd.Wait()
-	close(done)
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return &silentError{code: 128 + int(ws.Signal())}
-		}
-		return &silentError{code: exit.ExitCode()}
-	}
-	return err
+	return nil
 }
