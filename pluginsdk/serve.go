@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -54,13 +55,18 @@ func NewLogger(name string) hclog.Logger {
 	return hclog.New(&hclog.LoggerOptions{Name: name, Output: os.Stderr, JSONFormat: true, Level: level})
 }
 
+// ParentPIDEnv is the environment variable in which ast tells a plugin its own process
+// id, so that the plugin can tell that ast died before the plugin was watching, from ast
+// running as process 1 in a container.
+const ParentPIDEnv = "AST_PLUGIN_PARENT_PID"
+
 // watchParent exits the plugin when its parent changes (the parent died and the plugin was
 // re-parented). It backs up the parent-death signal, which fires only on Linux.
 func watchParent() {
 	parent := os.Getppid()
 	setParentDeathSignal()
-	if os.Getppid() != parent || parent == 1 {
-		os.Exit(1) // the parent died before the signal was armed
+	if orphaned(parent, os.Getppid(), os.Getenv(ParentPIDEnv)) {
+		os.Exit(1)
 	}
 	go func() {
 		for range time.Tick(250 * time.Millisecond) {
@@ -69,4 +75,19 @@ func watchParent() {
 			}
 		}
 	}()
+}
+
+// orphaned reports whether the host died before the plugin armed the parent-death signal:
+// the parent changed meanwhile (before is the parent before arming, after the parent
+// after), or the parent is not the host that hostEnv (ParentPIDEnv) names. Without
+// hostEnv (a host other than ast), a parent of 1 is taken to mean the plugin was
+// re-parented to init; with it, ast may itself be process 1, as in a container.
+func orphaned(before, after int, hostEnv string) bool {
+	if before != after {
+		return true
+	}
+	if host, err := strconv.Atoi(hostEnv); err == nil {
+		return host != before
+	}
+	return before == 1
 }

@@ -113,10 +113,12 @@ func (f Finder) All() []Location {
 	return out
 }
 
-// Verify checks a plugin executable before it is started: it exists and is executable,
-// neither it nor its directory is writable by group or others (anyone who could write
-// there could run code as the user, with the user's secrets). A pinned checksum is checked
-// by Start, through go-plugin's SecureConfig.
+// Verify checks a plugin executable before it is started: it exists and is executable;
+// it and its directory belong to the user or root; and neither is writable by group or
+// others (a sticky directory such as /tmp excepted). Whoever could change the executable
+// could run code as the user, with the user's secrets: the rules are those ssh applies to
+// authorized_keys (StrictModes). A pinned checksum is checked by Start, through
+// go-plugin's SecureConfig. Errors name the backend and the path and say how to fix it.
 func Verify(loc Location) error {
 	st, err := os.Stat(loc.Path)
 	if err != nil {
@@ -125,11 +127,21 @@ func Verify(loc Location) error {
 	if !st.Mode().IsRegular() || st.Mode()&0o111 == 0 {
 		return fmt.Errorf("the %s plugin %s is not an executable file (chmod 755 %s)", loc.Backend, loc.Path, loc.Path)
 	}
+	if uid, foreign := foreignOwner(st); foreign {
+		return fmt.Errorf("refusing the %s plugin %s: it belongs to user id %d, neither you nor root", loc.Backend, loc.Path, uid)
+	}
 	if st.Mode()&0o022 != 0 {
 		return fmt.Errorf("refusing the %s plugin %s: it is writable by group or others (chmod go-w %s)", loc.Backend, loc.Path, loc.Path)
 	}
 	dir := filepath.Dir(loc.Path)
-	if dst, err := os.Stat(dir); err == nil && dst.Mode()&0o022 != 0 && dst.Mode()&os.ModeSticky == 0 {
+	dst, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("the %s plugin %s: %w", loc.Backend, loc.Path, errors.Unwrap(err))
+	}
+	if uid, foreign := foreignOwner(dst); foreign {
+		return fmt.Errorf("refusing the %s plugin %s: its directory %s belongs to user id %d, neither you nor root", loc.Backend, loc.Path, dir, uid)
+	}
+	if dst.Mode()&0o022 != 0 && dst.Mode()&os.ModeSticky == 0 {
 		return fmt.Errorf("refusing the %s plugin %s: its directory is writable by group or others (chmod go-w %s)", loc.Backend, loc.Path, dir)
 	}
 	return nil

@@ -7,13 +7,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/ast-cli/ast/pluginsdk"
 )
@@ -21,6 +25,14 @@ import (
 // DefaultCallTimeout bounds one call to a plugin. The AWS backend's retries with back-off
 // fit in it; a plugin that hangs longer is killed.
 const DefaultCallTimeout = 60 * time.Second
+
+// closeGrace bounds how long Close waits for a plugin to exit by itself before it is
+// killed: go-plugin's graceful shutdown is an RPC, which a frozen plugin never answers.
+const closeGrace = 2 * time.Second
+
+// probeTimeout bounds the health check that tells a plugin that died from one that
+// returned an error.
+const probeTimeout = time.Second
 
 // Options tune how plugins are started.
 type Options struct {
@@ -40,7 +52,9 @@ type Options struct {
 // plugin that crashed or hung comes back as an error naming it. Close stops it.
 type Plugin struct {
 	loc     Location
+	cmd     *exec.Cmd
 	client  *plugin.Client
+	conn    *grpc.ClientConn // for the health check after a failed call; nil if unknown
 	raw     pluginsdk.Backend
 	info    pluginsdk.Info
 	timeout time.Duration
@@ -60,11 +74,15 @@ func Start(ctx context.Context, loc Location, opts Options) (*Plugin, error) {
 		opts.StartTimeout = 10 * time.Second
 	}
 	cmd := exec.Command(loc.Path)
+	// The plugin inherits ast's environment (cloud credential chains read it), plus ast's
+	// process id, which pluginsdk.Serve checks to exit if ast died while it started.
+	cmd.Env = append(withoutEnv(os.Environ(), pluginsdk.ParentPIDEnv), pluginsdk.ParentPIDEnv+"="+strconv.Itoa(os.Getpid()))
 	setParentDeath(cmd)
 	cfg := &plugin.ClientConfig{
 		HandshakeConfig:  pluginsdk.Handshake,
 		VersionedPlugins: pluginsdk.PluginSets(nil),
 		Cmd:              cmd,
+		SkipHostEnv:      true, // cmd.Env has it already
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		// No AutoMTLS: go-plugin puts the socket in a fresh 0700 directory, which keeps
 		// other users out without two P-521 certificates on every command (~20 ms).
@@ -75,20 +93,23 @@ func Start(ctx context.Context, loc Location, opts Options) (*Plugin, error) {
 	if loc.SHA256 != "" {
 		sum, err := hex.DecodeString(loc.SHA256)
 		if err != nil || len(sum) != sha256.Size {
-			return nil, fmt.Errorf("the config pins the %s plugin to %q, which is not a hex SHA-256", loc.Backend, loc.SHA256)
+			return nil, fmt.Errorf("the config pins the %s plugin %s to %q, which is not a hex SHA-256 (64 hex digits)", loc.Backend, loc.Path, loc.SHA256)
 		}
 		cfg.SecureConfig = &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()}
 	}
 	client := plugin.NewClient(cfg)
-	p := &Plugin{loc: loc, client: client, timeout: opts.CallTimeout}
+	p := &Plugin{loc: loc, cmd: cmd, client: client, timeout: opts.CallTimeout}
 	rpc, err := client.Client()
 	if err != nil {
-		client.Kill()
+		p.Close()
 		return nil, p.startError(err)
+	}
+	if g, ok := rpc.(*plugin.GRPCClient); ok {
+		p.conn = g.Conn
 	}
 	raw, err := rpc.Dispense(pluginsdk.PluginName)
 	if err != nil {
-		client.Kill()
+		p.Close()
 		return nil, fmt.Errorf("the %s plugin %s: %v", loc.Backend, loc.Path, err)
 	}
 	p.raw = raw.(pluginsdk.Backend)
@@ -106,16 +127,23 @@ func (p *Plugin) startError(err error) error {
 	case errors.Is(err, plugin.ErrChecksumsDoNotMatch):
 		return fmt.Errorf("refusing %s: its SHA-256 differs from the one the config pins (%s)", where, p.loc.SHA256)
 	case strings.Contains(msg, "incompatible API version"):
-		// go-plugin's text names the plugin's version and ours.
-		return fmt.Errorf("%s speaks another backend protocol (%s); this ast speaks protocol %d: upgrade the plugin or ast",
-			where, strings.TrimPrefix(msg, "incompatible API version with plugin. "), pluginsdk.ProtocolVersion)
+		// go-plugin's text: "... Plugin version: 2, Client versions: [1]".
+		theirs := "another backend protocol"
+		if _, v, ok := strings.Cut(msg, "Plugin version: "); ok {
+			v, _, _ = strings.Cut(v, ",")
+			theirs = "backend protocol " + v
+		}
+		return fmt.Errorf("%s speaks %s; this ast speaks backend protocol %d: upgrade the plugin or ast",
+			where, theirs, pluginsdk.ProtocolVersion)
+	case strings.Contains(msg, "Failed to read any lines from plugin's stdout"),
+		strings.Contains(msg, "exited before we could connect"):
+		// Its stdout closed before a handshake line: it exited (or closed stdout).
+		return fmt.Errorf("%s exited before it could be used (run with AST_LOG=debug to see its output)", where)
 	case strings.Contains(msg, "Unrecognized remote plugin message"):
 		// Not quoted: whatever the plugin printed is not ours to repeat.
 		return fmt.Errorf("%s did not start: it printed something other than the go-plugin handshake on stdout (plugins must log to stderr)", where)
 	case strings.Contains(msg, "timeout while waiting"):
 		return fmt.Errorf("%s did not start within the start timeout", where)
-	case strings.Contains(msg, "exited before we could connect"):
-		return fmt.Errorf("%s exited before it could be used (run with AST_LOG=debug to see its output)", where)
 	}
 	return fmt.Errorf("%s did not start: %v", where, err)
 }
@@ -148,31 +176,96 @@ func (p *Plugin) Describe() pluginsdk.Info { return p.info }
 // Location is where the plugin was started from.
 func (p *Plugin) Location() Location { return p.loc }
 
-// Close stops the plugin process. It is safe to call more than once.
-func (p *Plugin) Close() { p.client.Kill() }
+// Close stops the plugin process and waits until it is gone. It asks the plugin to shut
+// down, and kills it if it has not exited within closeGrace (2 s). It is safe to call
+// more than once.
+func (p *Plugin) Close() {
+	done := make(chan struct{})
+	go func() {
+		p.client.Kill()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(closeGrace):
+		p.kill()
+		<-done
+	}
+}
+
+// kill sends SIGKILL to the plugin process, if it was started. Close still has to reap it.
+func (p *Plugin) kill() {
+	if p.cmd != nil && p.cmd.Process != nil {
+		_ = p.cmd.Process.Kill()
+	}
+}
 
 // call runs fn with the per-call deadline and turns transport failures into errors that
-// name the plugin.
+// name the plugin: a plugin that does not answer within the timeout is killed
+// (ErrUnavailable), a plugin that died during the call is reported as stopped
+// (ErrInternal). Its own errors pass unchanged.
 func (p *Plugin) call(ctx context.Context, what string, fn func(ctx context.Context) error) error {
-	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	cctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
-	err := fn(ctx)
+	err := fn(cctx)
 	if err == nil {
 		return nil
 	}
 	where := fmt.Sprintf("the %s plugin (%s)", p.loc.Backend, p.loc.Path)
 	switch {
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+	case ctx.Err() != nil:
+		// The caller gave up (Ctrl-C); the caller's Close stops the plugin.
+		return ctx.Err()
+	case p.timedOut(cctx, err):
+		// Killed outright: a plugin that hangs may not answer a shutdown request either.
+		p.kill()
 		p.Close()
 		return pluginsdk.Errorf(pluginsdk.ErrUnavailable, "%s did not answer %s within %s; it was stopped", where, what, p.timeout)
-	case errors.Is(err, context.Canceled):
-		return err
-	case p.client.Exited():
+	case pluginsdk.CodeOf(err) == codes.DeadlineExceeded:
+		// The plugin gave up on something of its own before our deadline.
+		return pluginsdk.Errorf(pluginsdk.ErrUnavailable, "%s: %s timed out", where, what)
+	case p.died(err):
+		p.Close()
 		return pluginsdk.Errorf(pluginsdk.ErrInternal, "%s stopped unexpectedly during %s (run with AST_LOG=debug to see its output)", where, what)
 	case pluginsdk.CodeOf(err) == codes.Unknown:
 		return pluginsdk.Errorf(pluginsdk.ErrInternal, "%s: %s failed: %v", where, what, err)
 	}
 	return err
+}
+
+// timedOut reports whether the call that failed with err ran into the per-call deadline
+// of ctx. gRPC's own deadline timer may fire a moment before the context's, so a
+// DeadlineExceeded status at the deadline counts too.
+func (p *Plugin) timedOut(ctx context.Context, err error) bool {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return true
+	}
+	deadline, _ := ctx.Deadline()
+	return pluginsdk.CodeOf(err) == codes.DeadlineExceeded && time.Until(deadline) < 100*time.Millisecond
+}
+
+// died reports whether the call that failed with err failed because the plugin process
+// is gone. The transport reports a dead plugin as Unavailable (or Canceled, which comes
+// back as context.Canceled, code Unknown), codes a live plugin may return too (a backend
+// that cannot be reached is Unavailable), and go-plugin notices the exit only a moment
+// later; so for those codes a health check of the connection decides: a dead plugin's
+// socket refuses it at once, a live plugin answers it even while its calls are busy.
+func (p *Plugin) died(err error) bool {
+	if p.client.Exited() {
+		return true
+	}
+	switch pluginsdk.CodeOf(err) {
+	case codes.Unavailable, codes.Internal, codes.Unknown:
+	default:
+		return false
+	}
+	if p.conn == nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), probeTimeout)
+	defer cancel()
+	_, herr := healthpb.NewHealthClient(p.conn).Check(ctx, &healthpb.HealthCheckRequest{Service: plugin.GRPCServiceName})
+	return herr != nil || p.client.Exited()
 }
 
 // Configure implements pluginsdk.Backend.
@@ -231,4 +324,15 @@ func batched[T any](p *Plugin, items []T, fn func([]T) ([]pluginsdk.Result, erro
 		out = append(out, res...)
 	}
 	return out, nil
+}
+
+// withoutEnv returns env without the variable key.
+func withoutEnv(env []string, key string) []string {
+	out := env[:0:0]
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, key+"=") {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
