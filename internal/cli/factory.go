@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/ast-cli/ast/config"
 	"github.com/ast-cli/ast/internal/host"
@@ -101,7 +102,15 @@ func (f *Factory) Finder() (host.Finder, error) {
 // StartPlugin finds and starts the plugin of backend, unconfigured. The plugin is
 // stopped by Close.
 func (f *Factory) StartPlugin(ctx context.Context, loc host.Location) (*host.Plugin, error) {
-	p, err := host.Start(ctx, loc, host.Options{Stderr: f.IO.ErrOut, Debug: f.Getenv("AST_LOG") == "debug"})
+	opts := host.Options{Stderr: f.IO.ErrOut, Debug: f.Getenv("AST_LOG") == "debug"}
+	if t := f.Getenv("AST_PLUGIN_TIMEOUT"); t != "" {
+		d, err := time.ParseDuration(t)
+		if err != nil || d <= 0 {
+			return nil, usageErrorf("AST_PLUGIN_TIMEOUT=%q: give a duration such as 90s or 2m", t)
+		}
+		opts.CallTimeout = d
+	}
+	p, err := host.Start(ctx, loc, opts)
 	if err != nil {
 		return nil, err
 	}
