@@ -132,8 +132,8 @@ func ValidateBackendName(name string) error {
 }
 
 // Load reads the config file at path. A missing file is an empty config (the implicit
-// default account); a malformed one is an error that names the file and, for YAML
-// syntax errors, the line.
+// default account); a malformed one is an error that names the file and the line of the
+// problem (see syntaxProblem and structureProblem).
 func Load(path string) (*Config, error) {
 	c := &Config{path: path}
 	raw, err := os.ReadFile(path)
@@ -146,9 +146,14 @@ func Load(path string) (*Config, error) {
 	v := viper.NewWithOptions(viper.KeyDelimiter("::"))
 	v.SetConfigType("yaml")
 	if err := v.ReadConfig(bytes.NewReader(raw)); err != nil {
-		return nil, fmt.Errorf("config file %s: %v", path, unwrapAll(err))
+		return nil, fmt.Errorf("config file %s: %v", path, syntaxProblem(raw, unwrapAll(err)))
 	}
 	if err := v.UnmarshalExact(c); err != nil {
+		// mapstructure's errors name no line; a strict YAML decoding finds the same
+		// problems with their lines.
+		if problem := structureProblem(raw); problem != nil {
+			err = problem
+		}
 		return nil, fmt.Errorf("config file %s: %v", path, err)
 	}
 	for name, a := range c.Accounts {

@@ -1,0 +1,111 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// maxRelocateLines bounds the line search of syntaxProblem (a config file is a few dozen
+// lines; the search parses one prefix per line).
+const maxRelocateLines = 5000
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// syntaxProblem rewrites a YAML syntax error of the file raw so that it names the line of
+// the problem. yaml.v3 names the line where the enclosing block starts, not the line of
+// the problem ("line 2: did not find expected key" for a bad indentation on line 5); so
+// the file is parsed again one line at a time, and the first prefix that fails with the
+// same problem ends on the line to report. Errors of another form are returned as they
+// are. Only the line number is reported, never the line's text.
+func syntaxProblem(raw []byte, err error) error {
+	m := yamlLineRE.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	problem := m[2]
+	end := 0
+	for line := 1; line <= maxRelocateLines && end < len(raw); line++ {
+		if i := bytes.IndexByte(raw[end:], '\n'); i >= 0 {
+			end += i + 1
+		} else {
+			end = len(raw)
+		}
+		var n yaml.Node
+		if perr := yaml.Unmarshal(raw[:end], &n); perr != nil {
+			if pm := yamlLineRE.FindStringSubmatch(perr.Error()); pm != nil && pm[2] == problem {
+				return fmt.Errorf("line %d: %s", line, problem)
+			}
+		}
+	}
+	return fmt.Errorf("line %s: %s", m[1], problem)
+}
+
+// structureProblem decodes raw strictly (every key known, every value of its type) and
+// returns what is wrong, one problem per line number ("line 5: unknown key "bogus" in an
+// account (its keys are backend, settings)"), or nil when the strict decoding finds
+// nothing. It never quotes a value from the file.
+func structureProblem(raw []byte) error {
+	d := yaml.NewDecoder(bytes.NewReader(raw))
+	d.KnownFields(true)
+	var c Config
+	err := d.Decode(&c)
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return nil
+	}
+	problems := make([]string, 0, len(te.Errors))
+	for _, e := range te.Errors {
+		problems = append(problems, describeTypeError(e))
+	}
+	return errors.New(strings.Join(problems, "; "))
+}
+
+var (
+	unknownFieldRE = regexp.MustCompile(`^line (\d+): field (\S+) not found in type (\S+)$`)
+	wrongTypeRE    = regexp.MustCompile("^line (\\d+): cannot unmarshal !!(\\w+)(?: `[^`]*`)? into (.+)$")
+)
+
+// structureWords name the config's Go types as a user knows them.
+var structureWords = map[string]string{
+	"config.Config":             "the top level (its keys are active_account, accounts, plugins)",
+	"config.Account":            "an account (its keys are backend, settings)",
+	"config.Plugin":             "a plugin pin (its keys are path, sha256)",
+	"string":                    "text",
+	"map[string]config.Account": "a mapping of account names to accounts",
+	"map[string]config.Plugin":  "a mapping of backend names to plugin pins",
+	"map[string]string":         "a mapping of setting names to text",
+}
+
+var tagWords = map[string]string{
+	"seq": "a list", "map": "a mapping", "int": "a number", "float": "a number",
+	"bool": "true or false", "str": "text", "null": "nothing", "binary": "binary data", "timestamp": "a time",
+}
+
+// describeTypeError rewrites one of yaml.v3's unmarshal errors in the config's words and
+// drops the value it may quote.
+func describeTypeError(e string) string {
+	if m := unknownFieldRE.FindStringSubmatch(e); m != nil {
+		where := structureWords[m[3]]
+		if where == "" {
+			where = m[3]
+		}
+		return fmt.Sprintf("line %s: unknown key %s in %s", m[1], strconv.Quote(m[2]), where)
+	}
+	if m := wrongTypeRE.FindStringSubmatch(e); m != nil {
+		found, want := tagWords[m[2]], structureWords[m[3]]
+		if found == "" {
+			found = "!!" + m[2]
+		}
+		if want == "" {
+			want = m[3]
+		}
+		return fmt.Sprintf("line %s: found %s where %s belongs", m[1], found, want)
+	}
+	return e
+}

@@ -1,0 +1,38 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestLoadNamesTheLine checks that a malformed config file's error names the line of the
+// problem, not the line where yaml.v3 says its enclosing block starts.
+func TestLoadNamesTheLine(t *testing.T) {
+	cases := []struct{ name, yaml, want string }{
+		{"bad indentation", "active_account: a\naccounts:\n  a:\n    backend: local\n   settings: [\n", "line 5: did not find expected key"},
+		{"tab", "accounts:\n  a:\n\tbackend: local\n", "line 3: found character that cannot start any token"},
+		{"unterminated quote", "accounts:\n  a:\n    backend: \"local\n\n# more\n", "line 3: found unexpected end of stream"},
+		{"stray list item", "accounts:\n  a:\n    backend: local\n  - x\n", "line 4: did not find expected key"},
+		{"bad flow mapping", "accounts:\n  a:\n    backend: local\n    settings: {dir: [}\n", "line 4: did not find expected node content"},
+		{"mapping in a value", "active_account: a\n\nfoo: bar: baz\n", "line 3: mapping values are not allowed"},
+		{"duplicate account", "accounts:\n  a:\n    backend: local\n  a:\n    backend: local\n", `line 4: mapping key "a" already defined at line 2`},
+		{"unknown account key", "accounts:\n  a:\n    backend: local\n    bogus: 1\n", `line 4: unknown key "bogus" in an account (its keys are backend, settings)`},
+		{"unknown top-level key", "accounts: {}\nactive: a\n", `line 2: unknown key "active" in the top level`},
+		{"list for text", "accounts:\n  a:\n    backend: [local]\n", "line 3: found a list where text belongs"},
+		{"number for accounts", "accounts: 3\n", "line 1: found a number where a mapping of account names to accounts belongs"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(t.TempDir(), "config.yaml")
+			if err := os.WriteFile(p, []byte(tc.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load(p)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), p) {
+				t.Errorf("Load: %v\nwant the file and %q", err, tc.want)
+			}
+		})
+	}
+}
