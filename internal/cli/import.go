@@ -100,7 +100,9 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 	parsed, err := dotenv.Parse(src)
 	var perr *dotenv.ParseError
 	if errors.As(err, &perr) {
-		return fmt.Errorf("%s is not a valid .env file; nothing was imported:\n%s", name, strings.TrimRight(perr.Format(name), "\n"))
+		// Invalid input, exit 2, as the same name or value given with --value or on stdin.
+		return pluginsdk.Errorf(pluginsdk.ErrInvalidArgument, "%s is not a valid .env file; nothing was imported:\n%s",
+			name, strings.TrimRight(perr.Format(name), "\n"))
 	} else if err != nil {
 		return err
 	}
