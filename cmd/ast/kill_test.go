@@ -281,7 +281,7 @@ func TestASTAsProcessOne(t *testing.T) {
 }
 
 // TestInterruptedASTStopsHungPlugin: Ctrl-C (SIGINT) or SIGTERM during a call to a plugin
-// that hangs: ast says it was cancelled, exits 1 within a few seconds, and its plugin is
+// that hangs: ast says it was cancelled, exits 130 within a few seconds, and its plugin is
 // gone when it has exited.
 func TestInterruptedASTStopsHungPlugin(t *testing.T) {
 	root := t.TempDir()
@@ -318,8 +318,8 @@ func TestInterruptedASTStopsHungPlugin(t *testing.T) {
 			select {
 			case err := <-done:
 				var exit *exec.ExitError
-				if !errors.As(err, &exit) || exit.ExitCode() != 1 {
-					t.Errorf("ast exited with %v, want status 1", err)
+				if !errors.As(err, &exit) || exit.ExitCode() != 130 {
+					t.Errorf("ast exited with %v, want status 130 (cancelled)", err)
 				}
 			case <-time.After(5 * time.Second):
 				t.Fatalf("ast still runs 5 s after %v", sig)

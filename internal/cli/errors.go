@@ -15,6 +15,8 @@ const (
 	ExitOK      = 0
 	ExitFailure = 1
 	ExitUsage   = 2
+	// ExitCancelled is a shell's code for SIGINT: Ctrl-C at a prompt or during a call.
+	ExitCancelled = 130
 )
 
 // usageError is a mistake in how ast was called: exit code 2.
@@ -53,7 +55,7 @@ func exitCode(err error, w io.Writer) int {
 		return ExitUsage
 	case errors.Is(err, errCancelled), errors.Is(err, context.Canceled):
 		fmt.Fprintln(w, "ast: cancelled")
-		return ExitFailure
+		return ExitCancelled
 	case errors.Is(err, pluginsdk.ErrInvalidArgument):
 		fmt.Fprintf(w, "ast: %s\n", err)
 		return ExitUsage

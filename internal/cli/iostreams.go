@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -21,8 +22,10 @@ type IOStreams struct {
 	// first, tables the second.
 	InTTY  bool
 	OutTTY bool
-	// readHidden reads one line from the terminal without echo.
-	readHidden func() ([]byte, error)
+	// readHidden reads one line from the terminal without echo; saveTerminal returns a
+	// function that puts the terminal back as it was.
+	readHidden   func() ([]byte, error)
+	saveTerminal func() (restore func())
 }
 
 // System returns the process's streams.
@@ -33,6 +36,13 @@ func System() *IOStreams {
 		InTTY:      term.IsTerminal(inFd),
 		OutTTY:     term.IsTerminal(int(os.Stdout.Fd())),
 		readHidden: func() ([]byte, error) { return term.ReadPassword(inFd) },
+		saveTerminal: func() func() {
+			st, err := term.GetState(inFd)
+			if err != nil {
+				return func() {}
+			}
+			return func() { _ = term.Restore(inFd, st) }
+		},
 	}
 }
 
@@ -41,7 +51,7 @@ func System() *IOStreams {
 func Test(in string) (*IOStreams, *bytes.Buffer, *bytes.Buffer) {
 	out, errOut := &bytes.Buffer{}, &bytes.Buffer{}
 	r := bufio.NewReader(bytes.NewBufferString(in))
-	ios := &IOStreams{In: r, Out: out, ErrOut: errOut}
+	ios := &IOStreams{In: r, Out: out, ErrOut: errOut, saveTerminal: func() func() { return func() {} }}
 	ios.readHidden = func() ([]byte, error) {
 		line, err := r.ReadString('\n')
 		if err != nil && line == "" {
@@ -56,16 +66,36 @@ func Test(in string) (*IOStreams, *bytes.Buffer, *bytes.Buffer) {
 var errCancelled = errors.New("cancelled")
 
 // PromptHidden prints prompt on stderr and reads one line from the terminal without
-// echoing it. It is only for terminals (InTTY).
-func (s *IOStreams) PromptHidden(prompt string) (string, error) {
+// echoing it. It is only for terminals (InTTY). Ctrl-D, and Ctrl-C (which cancels ctx),
+// return errCancelled with the terminal's echo restored.
+func (s *IOStreams) PromptHidden(ctx context.Context, prompt string) (string, error) {
 	fmt.Fprint(s.ErrOut, prompt)
-	b, err := s.readHidden()
+	type line struct {
+		b   []byte
+		err error
+	}
+	restore := s.saveTerminal()
+	got := make(chan line, 1)
+	go func() {
+		b, err := s.readHidden()
+		got <- line{b, err}
+	}()
+	var l line
+	select {
+	case l = <-got:
+	case <-ctx.Done():
+		// The reading goroutine stays blocked until ast exits; the terminal gets its
+		// echo back now.
+		restore()
+		fmt.Fprintln(s.ErrOut)
+		return "", errCancelled
+	}
 	fmt.Fprintln(s.ErrOut)
-	if err != nil {
-		if errors.Is(err, io.EOF) {
+	if l.err != nil {
+		if errors.Is(l.err, io.EOF) {
 			return "", errCancelled
 		}
-		return "", err
+		return "", l.err
 	}
-	return string(b), nil
+	return string(l.b), nil
 }

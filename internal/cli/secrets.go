@@ -97,7 +97,7 @@ func runWrite(ctx context.Context, opts *WriteOptions) error {
 		return &usageError{err}
 	}
 	// The value is read before the plugin starts: the plugin shares stdin.
-	value, err := readValue(opts.IO, opts.Name, opts.Value, opts.HasValue)
+	value, err := readValue(ctx, opts.IO, opts.Name, opts.Value, opts.HasValue)
 	if err != nil {
 		return err
 	}
@@ -157,14 +157,14 @@ func kindOf(ctx context.Context, b pluginsdk.Backend, name string) (pluginsdk.Ki
 // readValue returns the value of a create or update: flag, else a hidden prompt on a
 // terminal, else stdin with one trailing newline dropped. The value is validated; errors
 // never contain it.
-func readValue(ios *IOStreams, name, flag string, hasFlag bool) (pluginsdk.Value, error) {
+func readValue(ctx context.Context, ios *IOStreams, name, flag string, hasFlag bool) (pluginsdk.Value, error) {
 	var s string
 	switch {
 	case hasFlag:
 		s = flag
 	case ios.InTTY:
 		var err error
-		if s, err = ios.PromptHidden(fmt.Sprintf("Value for %s (input hidden): ", name)); err != nil {
+		if s, err = ios.PromptHidden(ctx, fmt.Sprintf("Value for %s (input hidden): ", name)); err != nil {
 			return pluginsdk.Value{}, err
 		}
 	default:
@@ -201,7 +201,8 @@ func NewCmdList(f *Factory) *cobra.Command {
 		Long: `List the entries of the active account: name, kind, version and last update.
 --values also shows plain variables' values; a secret's value is never shown.
 On a terminal this is a table; piped, tab-separated lines (name, kind, version,
-updated, value); --output json prints an array of objects with name, kind, created_at,
+updated, and value with --values; tabs and newlines inside a value become spaces, use
+--output json for exact values); --output json prints an array of objects with name, kind, created_at,
 updated_at, version and, with --values, value for plain variables.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error { return runList(cmd.Context(), opts) },
