@@ -49,7 +49,9 @@ func exitCode(err error, w io.Writer) int {
 	switch {
 	case errors.As(err, &usage), strings.HasPrefix(err.Error(), "unknown command "):
 		fmt.Fprintf(w, "ast: %s\n", err)
-		if !strings.Contains(err.Error(), "--help") {
+		// A hint only where the command line itself was not understood; a rule broken by a
+		// name or value is already stated in the message.
+		if msg := err.Error(); strings.HasPrefix(msg, "unknown ") || strings.Contains(msg, "flag") {
 			fmt.Fprintln(w, "Run 'ast --help' for usage.")
 		}
 		return ExitUsage

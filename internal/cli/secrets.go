@@ -93,8 +93,8 @@ func (f *Factory) activeBackend(ctx context.Context) (pluginsdk.Backend, string,
 }
 
 func runWrite(ctx context.Context, opts *WriteOptions) error {
-	if err := pluginsdk.ValidateName(opts.Name); err != nil {
-		return &usageError{err}
+	if err := checkName(opts.Name); err != nil {
+		return err
 	}
 	// The value is read before the plugin starts: the plugin shares stdin.
 	value, err := readValue(ctx, opts.IO, opts.Name, opts.Value, opts.HasValue)
@@ -131,6 +131,19 @@ func runWrite(ctx context.Context, opts *WriteOptions) error {
 	verb := map[pluginsdk.PutMode]string{pluginsdk.Create: "Created", pluginsdk.Update: "Updated"}[opts.Mode]
 	fmt.Fprintf(opts.IO.ErrOut, "✓ %s %s %s in account %s\n", verb, kindWord(kind), opts.Name, account)
 	return nil
+}
+
+// checkName validates an entry name given on the command line: a usage error that states
+// the rule and suggests the nearest valid name.
+func checkName(name string) error {
+	err := pluginsdk.ValidateName(name)
+	if err == nil {
+		return nil
+	}
+	if s := pluginsdk.SuggestName(name); s != "" && s != name {
+		return usageErrorf("%v (did you mean %s?)", err, s)
+	}
+	return &usageError{err}
 }
 
 func kindWord(k pluginsdk.Kind) string {
@@ -319,8 +332,8 @@ error (the others are still deleted).`,
 
 func runDelete(ctx context.Context, opts *DeleteOptions) error {
 	for _, n := range opts.Names {
-		if err := pluginsdk.ValidateName(n); err != nil {
-			return &usageError{err}
+		if err := checkName(n); err != nil {
+			return err
 		}
 	}
 	b, account, err := opts.Backend(ctx)
