@@ -106,8 +106,10 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 	} else if err != nil {
 		return err
 	}
+	var warnings []string
 	for _, w := range parsed.Warnings {
-		fmt.Fprintf(opts.IO.ErrOut, "warning: %s:%d: %s\n", name, w.Line, w.Message)
+		warnings = append(warnings, fmt.Sprintf("%s:%d: %s", name, w.Line, w.Message))
+		fmt.Fprintf(opts.IO.ErrOut, "warning: %s\n", warnings[len(warnings)-1])
 	}
 
 	b, account, err := opts.Backend(ctx)
@@ -143,10 +145,8 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 			}
 		}
 	}
-	report := importReport{File: name, Account: account, DryRun: opts.DryRun, Warnings: plan.Warnings}
-	if report.Warnings == nil {
-		report.Warnings = []string{}
-	}
+	report := importReport{File: name, Account: account, DryRun: opts.DryRun,
+		Warnings: append(append([]string{}, warnings...), plan.Warnings...)}
 	for _, it := range plan.Items {
 		l := importLine{Name: it.Name, Line: it.Line, Kind: string(it.Kind), Action: string(it.Action), Reason: it.Action.Reason()}
 		if err := failures[it.Name]; err != nil {
@@ -163,7 +163,12 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 			return err
 		}
 	} else {
-		printImportSummary(opts.IO.ErrOut, report)
+		// A dry run's plan is the output asked for; after a real import it is a report.
+		w := opts.IO.ErrOut
+		if opts.DryRun {
+			w = opts.IO.Out
+		}
+		printImportSummary(w, report)
 	}
 	if n := countFailed(report); n > 0 {
 		return fmt.Errorf("%d of the file's entries could not be imported (see above)", n)
