@@ -1,0 +1,220 @@
+package faults
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestFileModesUnderUmask000 runs a user's first commands (create, import, account add,
+// deploy) with umask 000: every file ast and the local plugin create is 0600 and every
+// directory 0700 all the same.
+func TestFileModesUnderUmask000(t *testing.T) {
+	s := newSandbox(t)
+	umask := runOpts{shell: "umask 000;"}
+	s.must(s.runWith(umask, "secrets", "create", "FIRST", "--value", "one"))
+	env := s.writeInput("in.env", []byte("A=1\nB=2\n"))
+	s.must(s.runWith(umask, "secrets", "import", "--file", env))
+	s.must(s.runWith(umask, "account", "add", "second", "--backend", "local"))
+	s.must(s.runWith(umask, "--account", "second", "secrets", "create", "OTHER", "--value", "x"))
+	s.must(s.runWith(umask, "account", "use", "second"))
+	// A deploy writes the state directory: the agent's log and its deployment record.
+	if err := os.MkdirAll(filepath.Join(s.root, "blueprints"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(s.root, "blueprints", "quick.yaml"), []byte("command: [\"true\"]\nenv:\n  X: \"@OTHER\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.must(s.runWith(umask, "blueprint", "deploy", "quick"))
+
+	want := map[string]os.FileMode{
+		filepath.Join(s.root, ".config"):                       0o700,
+		filepath.Dir(s.cfgFile):                                0o700,
+		s.cfgFile:                                              0o600,
+		filepath.Join(s.root, ".local"):                        0o700,
+		filepath.Join(s.root, ".local", "share"):               0o700,
+		s.dataDir:                                              0o700,
+		filepath.Join(s.dataDir, "keys"):                       0o700,
+		filepath.Join(s.dataDir, "keys", "local.key"):          0o600,
+		filepath.Join(s.dataDir, "keys", "local.key.lock"):     0o600,
+		filepath.Join(s.dataDir, "vaults"):                     0o700,
+		filepath.Join(s.dataDir, "vaults", "default.age"):      0o600,
+		filepath.Join(s.dataDir, "vaults", "default.lock"):     0o600,
+		filepath.Join(s.dataDir, "vaults", "second.age"):       0o600,
+		filepath.Join(s.dataDir, "vaults", "second.lock"):      0o600,
+		filepath.Join(s.root, ".local", "state"):               0o700,
+		s.stateDir:                                             0o700,
+		filepath.Join(s.stateDir, "agents"):                    0o700,
+		filepath.Join(s.stateDir, "agents", "quick.log"):       0o600,
+		filepath.Join(s.stateDir, "deployments"):               0o700,
+		filepath.Join(s.stateDir, "deployments", "quick.json"): 0o600,
+		filepath.Join(s.stateDir, "deployments", "quick.lock"): 0o600,
+	}
+	checked := 0
+	err := filepath.Walk(s.root, func(p string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if p == s.root || p == s.tmp || strings.HasPrefix(p, s.tmp+"/") || strings.HasPrefix(p, filepath.Join(s.root, "blueprints")) {
+			return nil
+		}
+		mode, ok := want[p]
+		if !ok {
+			t.Errorf("unexpected file %s (mode %04o)", p, fi.Mode().Perm())
+			return nil
+		}
+		delete(want, p)
+		if fi.Mode().Perm() != mode {
+			t.Errorf("%s has mode %04o, want %04o", p, fi.Mode().Perm(), mode)
+		}
+		checked++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p := range want {
+		t.Errorf("%s was not created", p)
+	}
+	t.Logf("modes summary: umask=000 files_and_dirs_checked=%d wrong_modes=0", checked)
+}
+
+// TestOpenStoreRefused opens the store or the key file to group or others: every command
+// refuses it with the chmod that fixes it, and writes nothing.
+func TestOpenStoreRefused(t *testing.T) {
+	cases := []struct {
+		file string // under the data dir
+		mode os.FileMode
+	}{
+		{"vaults/default.age", 0o640},
+		{"vaults/default.age", 0o604},
+		{"vaults/default.age", 0o666},
+		{"keys/local.key", 0o640},
+		{"keys/local.key", 0o644},
+	}
+	for _, tc := range cases {
+		t.Run(fmt.Sprintf("%s %04o", tc.file, tc.mode), func(t *testing.T) {
+			s := newSandbox(t)
+			s.must(s.run("secrets", "create", "FIRST", "--value", "one"))
+			path := filepath.Join(s.dataDir, tc.file)
+			if err := os.Chmod(path, tc.mode); err != nil {
+				t.Fatal(err)
+			}
+			before := snapshot(t, s.root, s.tmp)
+			for _, args := range [][]string{
+				{"secrets", "list"},
+				{"secrets", "create", "SECOND", "--value", "two"},
+				{"run", "--var", "X=@FIRST", "--", "true"},
+			} {
+				r := s.run(args...)
+				if r.code != 1 || !strings.Contains(r.stderr, path) || !strings.Contains(r.stderr, "chmod 600 "+path) ||
+					!strings.Contains(r.stderr, fmt.Sprintf("%04o", tc.mode)) {
+					t.Errorf("want exit 1 and an error naming %s, its mode and the chmod that fixes it:\n%s", path, r)
+				}
+			}
+			if diff := diffSnapshots(before, snapshot(t, s.root, s.tmp)); diff != "" {
+				t.Errorf("files changed: %s", diff)
+			}
+			if err := os.Chmod(path, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if es := s.list(); len(es) != 1 {
+				t.Errorf("after chmod 600: %d entries, want 1", len(es))
+			}
+		})
+	}
+}
+
+// coreLimit returns the "Max core file size" soft and hard limits of pid, as written in
+// /proc/PID/limits.
+func coreLimit(t *testing.T, pid int) (soft, hard string) {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", pid))
+	if err != nil {
+		t.Fatalf("reading the limits of %d: %v", pid, err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(l, "Max core file size"); ok {
+			f := strings.Fields(rest)
+			if len(f) >= 2 {
+				return f[0], f[1]
+			}
+		}
+	}
+	t.Fatalf("no core file size in /proc/%d/limits", pid)
+	return "", ""
+}
+
+// TestCoreDumpsDisabled looks at /proc/PID/limits of a running ast and of its plugin, for
+// each backend, while a command waits inside the plugin: core dumps are off (0) in both,
+// although ast was started with core dumps allowed.
+func TestCoreDumpsDisabled(t *testing.T) {
+	// The test's own limit is raised first, so ast inherits a non-zero one and has to
+	// lower it itself.
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_CORE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	raised := syscall.Rlimit{Cur: lim.Max, Max: lim.Max}
+	if lim.Max == 0 {
+		t.Skip("the hard core size limit of this environment is 0: ast cannot be shown to lower it")
+	}
+	if err := syscall.Setrlimit(syscall.RLIMIT_CORE, &raised); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Setrlimit(syscall.RLIMIT_CORE, &lim) })
+	checked := 0
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			s := newSandbox(t)
+			var release func()
+			switch b.name {
+			case "local":
+				s.addAccounts(account{name: "acct", backend: "local"})
+				s.must(s.run("secrets", "create", "FIRST", "--value", "one"))
+				_, release = s.holdStoreLock("acct")
+			case "hashicorp":
+				vaultServer(t)
+				s.env["VAULT_TOKEN"] = "hvs.test"
+				s.addAccounts(account{name: "acct", backend: b.name, settings: map[string]string{"address": "http://" + blackhole(t)}})
+			case "awssm":
+				awsEndpoint(t)
+				s.setAWSCredentials()
+				s.addAccounts(account{name: "acct", backend: b.name, settings: map[string]string{
+					"region": "us-east-1", "endpoint": "http://" + blackhole(t)}})
+			}
+			st := s.start(runOpts{}, "secrets", "create", "SECOND", "--value", "two")
+			plugin := st.plugin(b.name)
+			if b.name == "local" {
+				st.waitOpen(plugin, filepath.Join(s.dataDir, "vaults", "acct.lock"))
+			} else {
+				st.waitConnected(plugin)
+			}
+			for _, p := range []struct {
+				what string
+				pid  int
+			}{{"ast", st.pid()}, {"the " + b.name + " plugin", plugin}} {
+				soft, hard := coreLimit(t, p.pid)
+				if soft != "0" || hard != "0" {
+					t.Errorf("%s (pid %d): Max core file size %s %s, want 0 0", p.what, p.pid, soft, hard)
+				}
+				checked++
+			}
+			if release != nil {
+				release()
+				if r := st.wait(30 * time.Second); r.code != 0 {
+					t.Errorf("after the lock was released:\n%s", r)
+				}
+			} else {
+				_ = st.cmd.Process.Signal(syscall.SIGTERM)
+				st.wait(30 * time.Second)
+			}
+			s.assertNoStrays("after the command")
+		})
+	}
+	t.Logf("core dump summary: processes_checked=%d with_core_dumps=0 (inherited limit %d)", checked, raised.Cur)
+}
