@@ -2,6 +2,7 @@ package awssm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -34,8 +35,8 @@ const (
 	// request and response (a ListSecrets page, 20 values of up to 64 KiB).
 	dialTimeout           = 4 * time.Second
 	tlsHandshakeTimeout   = 5 * time.Second
-	responseHeaderTimeout = 30 * time.Second
-	requestTimeout        = 60 * time.Second
+	responseHeaderTimeout = 10 * time.Second
+	requestTimeout        = 30 * time.Second
 
 	// writesPerSecond stays under AWS's quota of 50 writes a second (CreateSecret,
 	// PutSecretValue, DeleteSecret, TagResource each) for one client.
@@ -211,6 +212,11 @@ func (r *retryer) RetryDelay(attempt int, err error) (time.Duration, error) {
 	if httpStatus(err) == 0 && attempt >= maxConnectAttempts {
 		return 0, err
 	}
+	// An endpoint that accepts but does not answer would not answer a retry either;
+	// retrying would only outlast the host's per-call timeout and hide this error.
+	if isTimeout(err) {
+		return 0, err
+	}
 	d, derr := r.RetryerV2.RetryDelay(attempt, err)
 	if derr != nil {
 		return 0, derr
@@ -223,4 +229,11 @@ func (r *retryer) RetryDelay(attempt int, err error) (time.Duration, error) {
 		r.log.Debug(fmt.Sprintf("retrying in %s (attempt %d): %s", d.Round(time.Millisecond), attempt+1, innermost(err)))
 	}
 	return d, nil
+}
+
+// isTimeout reports whether err is a network timeout (no answer within
+// responseHeaderTimeout or requestTimeout).
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }

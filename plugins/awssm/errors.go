@@ -110,7 +110,7 @@ func (c *client) toError(op, name string, err error) error {
 	case httpStatus(err) >= 500:
 		return pluginsdk.Errorf(pluginsdk.ErrUnavailable, "%s: AWS Secrets Manager at %s failed (HTTP %d); try again later",
 			what, c.where(err), httpStatus(err))
-	case errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.DeadlineExceeded), isTimeout(err):
 		return pluginsdk.Errorf(pluginsdk.ErrUnavailable, "%s: AWS Secrets Manager at %s did not answer in time", what, c.where(err))
 	case errors.Is(err, context.Canceled):
 		return pluginsdk.Errorf(pluginsdk.ErrUnavailable, "%s: canceled", what)

@@ -314,6 +314,13 @@ func lockFile(ctx context.Context, path, what string) (unlock func(), err error)
 		return nil, ioError("locking", path, err)
 	}
 	if !ok {
+		// Give up a moment before the call's deadline, so that this error, which says
+		// what is busy, reaches the user rather than the host's "did not answer".
+		if dl, ok := ctx.Deadline(); ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithDeadline(ctx, dl.Add(-time.Second))
+			defer cancel()
+		}
 		// Blocking flock wakes up as soon as the holder is done, where polling would
 		// sleep; the goroutine lets ctx end the wait.
 		done := make(chan error, 1)
