@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -80,6 +81,11 @@ func (f Finder) Find(backend string) (Location, error) {
 			return Location{Backend: backend, Path: p, Source: d.source}, nil
 		}
 		looked = append(looked, d.dir)
+	}
+	if slices.Contains(Builtin, backend) {
+		return Location{}, fmt.Errorf("the built-in backend %q is missing its plugin: no executable %s%s in %s; "+
+			"the built-in plugins ship beside ast (reinstall with make install)",
+			backend, ExecutablePrefix, backend, strings.Join(looked, ", "))
 	}
 	return Location{}, fmt.Errorf("unknown backend %q: no plugin executable %s%s in %s (built-in backends: %s)",
 		backend, ExecutablePrefix, backend, strings.Join(looked, ", "), strings.Join(Builtin, ", "))
