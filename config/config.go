@@ -156,6 +156,23 @@ func Load(path string) (*Config, error) {
 		}
 		return nil, fmt.Errorf("config file %s: %v", path, err)
 	}
+	// viper folds keys to lower case and drops empty mappings; the file's own keys are
+	// checked so that "Prod:" or "prod: {}" is an error, not a silent change.
+	var top struct {
+		Accounts yaml.Node `yaml:"accounts"`
+	}
+	if yaml.Unmarshal(raw, &top) == nil && top.Accounts.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(top.Accounts.Content); i += 2 {
+			key := top.Accounts.Content[i]
+			name := key.Value
+			if err := ValidateAccountName(name); err != nil {
+				return nil, fmt.Errorf("config file %s: line %d: %v", path, key.Line, err)
+			}
+			if a, ok := c.Accounts[name]; !ok || a.Backend == "" {
+				return nil, fmt.Errorf("config file %s: line %d: account %s has no backend (add backend: local, hashicorp, awssm or a plugin's name)", path, key.Line, name)
+			}
+		}
+	}
 	for name, a := range c.Accounts {
 		if err := ValidateAccountName(name); err != nil {
 			return nil, fmt.Errorf("config file %s: %v", path, err)

@@ -150,6 +150,9 @@ func accountViews(f *Factory) ([]accountView, error) {
 		return nil, err
 	}
 	active := cfg.Active(f.AccountFlag, f.Getenv("AST_ACCOUNT"))
+	if _, err := cfg.Account(active); err != nil {
+		fmt.Fprintf(f.IO.ErrOut, "warning: the active account %q does not exist; choose one with: ast account use NAME\n", active)
+	}
 	var out []accountView
 	for _, n := range cfg.AccountNames() {
 		a, _ := cfg.Account(n)
