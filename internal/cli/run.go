@@ -2,6 +2,10 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os/exec"
 
 	"github.com/spf13/cobra"
 
@@ -93,7 +97,15 @@ func hasRef(vars []refs.Var) bool {
 // target runs a --foreground agent, and returns a silentError carrying its exit status.
 func runChild(ios *IOStreams, argv []string, env []string) error {
 	code, err := deploy.RunAttached(deploy.Spec{Command: argv, Env: env}, ios.In, ios.Out, ios.ErrOut, nil)
-	if err != nil {
+	// A command that cannot start exits as a shell's would: 127 not found, 126 not executable.
+	switch {
+	case errors.Is(err, exec.ErrNotFound), errors.Is(err, fs.ErrNotExist):
+		fmt.Fprintf(ios.ErrOut, "ast: %v\n", err)
+		return &silentError{code: 127}
+	case errors.Is(err, fs.ErrPermission):
+		fmt.Fprintf(ios.ErrOut, "ast: %v\n", err)
+		return &silentError{code: 126}
+	case err != nil:
 		return err
 	}
 	if code != 0 {

@@ -146,11 +146,11 @@ func command(spec Spec) (*exec.Cmd, error) {
 func startError(spec Spec, err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
-		return fmt.Errorf("cannot start %s: %v", spec.Command[0], pe.Err)
+		return fmt.Errorf("cannot start %s: %w", spec.Command[0], pe.Err)
 	}
 	var ee *exec.Error
 	if errors.As(err, &ee) {
-		return fmt.Errorf("cannot start %s: %v", spec.Command[0], ee.Err)
+		return fmt.Errorf("cannot start %s: %w", spec.Command[0], ee.Err)
 	}
 	return fmt.Errorf("cannot start %s: %v", spec.Command[0], err)
 }
