@@ -23,13 +23,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 
 	"github.com/google/renameio/v2"
 	"github.com/spf13/viper"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/ast-cli/ast/pluginsdk"
 )
 
 // DefaultAccount is the account used when none is chosen; it is on the local backend
@@ -110,13 +111,11 @@ type Config struct {
 	path string
 }
 
-var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
-
 // ValidateAccountName checks an account name: [a-z0-9][a-z0-9_-]*, at most 64 bytes.
 // Lowercase only, because account names become file names, Vault paths and AWS secret
 // name parts, some of which fold case.
 func ValidateAccountName(name string) error {
-	if !nameRE.MatchString(name) {
+	if !pluginsdk.ValidAccount(name) {
 		return fmt.Errorf("invalid account name %q: an account name is 1 to 64 lowercase letters, digits, '-' or '_', starting with a letter or digit", name)
 	}
 	return nil
@@ -125,7 +124,7 @@ func ValidateAccountName(name string) error {
 // ValidateBackendName checks a backend name, which follows the account name rule and
 // becomes part of a plugin executable name (ast-plugin-NAME).
 func ValidateBackendName(name string) error {
-	if !nameRE.MatchString(name) {
+	if !pluginsdk.ValidAccount(name) {
 		return fmt.Errorf("invalid backend name %q: a backend name is 1 to 64 lowercase letters, digits, '-' or '_'", name)
 	}
 	return nil

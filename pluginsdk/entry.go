@@ -52,6 +52,27 @@ func ValidateName(name string) error {
 	return nil
 }
 
+// MaxAccountBytes is the longest account name.
+const MaxAccountBytes = 64
+
+// ValidAccount reports whether account follows the rule for account names:
+// [a-z0-9][a-z0-9_-]*, at most 64 bytes. Lowercase only, because account names become
+// file names, Vault paths and AWS secret name parts, some of which fold case, and never
+// contain a separator, which keeps every account inside its backend's space. The host
+// checks it; a backend checks it again before the name becomes a path or a key.
+func ValidAccount(account string) bool {
+	if account == "" || len(account) > MaxAccountBytes {
+		return false
+	}
+	for i := 0; i < len(account); i++ {
+		c := account[i]
+		if !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (i > 0 && (c == '_' || c == '-'))) {
+			return false
+		}
+	}
+	return true
+}
+
 // SuggestName turns an invalid name into the closest valid one, for "did you mean" hints:
 // spring.datasource.url becomes SPRING_DATASOURCE_URL, my-key becomes MY_KEY. It returns ""
 // when nothing usable is left.

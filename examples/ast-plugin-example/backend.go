@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -46,14 +45,10 @@ type record struct {
 	UpdatedAt time.Time      `json:"updated_at"`
 }
 
-// accountName is the host's rule for account names; checking it again keeps a bad one
-// from ever becoming a path.
-var accountName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
-
 // Configure takes one optional setting, dir: an absolute directory that replaces
 // $XDG_DATA_HOME/ast/example. Any other setting is ErrInvalidArgument.
 func (b *backend) Configure(_ context.Context, account string, settings map[string]string) error {
-	if !accountName.MatchString(account) {
+	if !pluginsdk.ValidAccount(account) {
 		return pluginsdk.Errorf(pluginsdk.ErrInvalidArgument, "invalid account name %q", account)
 	}
 	root := ""

@@ -66,7 +66,7 @@ type client struct {
 // or an unknown region shows at the first call. Errors: ErrInvalidArgument for a bad
 // account, setting or profile, or no region at all.
 func (b *Backend) Configure(ctx context.Context, account string, m map[string]string) error {
-	if !accountPattern.MatchString(account) {
+	if !pluginsdk.ValidAccount(account) {
 		return pluginsdk.Errorf(pluginsdk.ErrInvalidArgument,
 			"invalid account name %q: an account name is [a-z0-9][a-z0-9_-]*, at most 64 bytes", account)
 	}

@@ -37,9 +37,6 @@ const (
 )
 
 var (
-	// accountPattern is the host's rule for account names, re-checked here because the
-	// account becomes part of every secret name.
-	accountPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 	// prefixPattern: segments of the characters AWS allows in secret names (and in
 	// ListSecrets name filters), separated by single slashes.
 	prefixPattern = regexp.MustCompile(`^[A-Za-z0-9_+=.@-]+(/[A-Za-z0-9_+=.@-]+)*$`)

@@ -62,10 +62,6 @@ const (
 	maxRetries     = 2
 )
 
-// accountPattern is the host's account name rule, checked again here because the account
-// becomes a path segment.
-var accountPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
-
 // segmentPattern is what a mount or prefix path segment may contain.
 var segmentPattern = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
@@ -140,7 +136,7 @@ func (b *Backend) Info(context.Context) (pluginsdk.Info, error) {
 // Errors: ErrInvalidArgument for a bad account name, an unknown setting (the message lists
 // the known ones), a malformed value, an unreadable ca_cert, or a bad address.
 func (b *Backend) Configure(_ context.Context, account string, settings map[string]string) error {
-	if !accountPattern.MatchString(account) {
+	if !pluginsdk.ValidAccount(account) {
 		return pluginsdk.Errorf(pluginsdk.ErrInvalidArgument,
 			"invalid account name %q: an account name is [a-z0-9][a-z0-9_-]*, at most 64 bytes", account)
 	}

@@ -19,23 +19,6 @@ const (
 	SettingKeyFile = "key_file"
 )
 
-// validAccount reports whether account follows the host's rule for account names,
-// [a-z0-9][a-z0-9_-]{0,63} (see pluginsdk.Backend.Configure). It is checked again here
-// because the account name becomes a file name: the rule keeps it inside DIR/vaults.
-func validAccount(account string) bool {
-	if account == "" || len(account) > 64 {
-		return false
-	}
-	for i := 0; i < len(account); i++ {
-		c := account[i]
-		ok := (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (i > 0 && (c == '_' || c == '-'))
-		if !ok {
-			return false
-		}
-	}
-	return true
-}
-
 // paths are the files of one account, resolved by Configure.
 type paths struct {
 	account string
@@ -58,7 +41,7 @@ type paths struct {
 // Errors: ErrInvalidArgument for a malformed account name, an unknown setting or a
 // relative path; ErrFailedPrecondition when no directory can be found (no HOME).
 func resolvePaths(account string, settings map[string]string, getenv func(string) string) (paths, error) {
-	if !validAccount(account) {
+	if !pluginsdk.ValidAccount(account) {
 		return paths{}, pluginsdk.Errorf(pluginsdk.ErrInvalidArgument,
 			"invalid account name %q: an account name is 1 to 64 lowercase letters, digits, '_' or '-', starting with a letter or digit", account)
 	}

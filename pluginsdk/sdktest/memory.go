@@ -3,7 +3,6 @@ package sdktest
 import (
 	"context"
 	"maps"
-	"regexp"
 	"slices"
 	"sync"
 	"time"
@@ -40,11 +39,8 @@ type memory struct {
 	account string
 }
 
-// accountPattern is the host's rule for account names.
-var accountPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
-
 func (m *memory) Configure(_ context.Context, account string, settings map[string]string) error {
-	if !accountPattern.MatchString(account) {
+	if !pluginsdk.ValidAccount(account) {
 		return pluginsdk.Errorf(pluginsdk.ErrInvalidArgument, "invalid account name %q", account)
 	}
 	if len(settings) > 0 {
