@@ -31,6 +31,7 @@ test: build example dev-vault
 
 test-unit:
 	$(GO) test -count=1 ./...
+	cd pluginsdk && $(GO) test -count=1 ./...
 	cd examples/ast-plugin-example && $(GO) test -count=1 ./...
 
 test-fuzz:
@@ -47,10 +48,10 @@ $(BIN)/vault:
 proto:
 	GOBIN=$(BIN)/tools $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
 	GOBIN=$(BIN)/tools $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2
-	PATH=$(BIN)/tools:$$PATH protoc -I pluginsdk/proto \
-	  --go_out=pluginsdk/internal/backendv1 --go_opt=paths=source_relative \
-	  --go-grpc_out=pluginsdk/internal/backendv1 --go-grpc_opt=paths=source_relative \
-	  pluginsdk/proto/backend.proto
+	cd pluginsdk && PATH=$(BIN)/tools:$$PATH protoc -I proto \
+	  --go_out=internal/backendv1 --go_opt=paths=source_relative \
+	  --go-grpc_out=internal/backendv1 --go-grpc_opt=paths=source_relative \
+	  proto/backend.proto
 
 bench: build example dev-vault
 	scripts/with-servers scripts/bench

@@ -3,7 +3,7 @@ module github.com/ast-cli/ast/examples/ast-plugin-example
 go 1.26.0
 
 require (
-	github.com/ast-cli/ast v0.0.0-00010101000000-000000000000
+	github.com/ast-cli/ast/pluginsdk v0.0.0-00010101000000-000000000000
 	github.com/hashicorp/go-hclog v1.6.3
 )
 
@@ -23,4 +23,4 @@ require (
 	google.golang.org/protobuf v1.36.12 // indirect
 )
 
-replace github.com/ast-cli/ast => ../..
+replace github.com/ast-cli/ast/pluginsdk => ../../pluginsdk
