@@ -10,7 +10,7 @@ stamp     = -ldflags '-s -w -X $(MODULE)/$(1).Version=$(VERSION)'
 PLUGINS  := local hashicorp awssm
 FUZZTIME ?= 10s
 
-.PHONY: build install test test-unit test-fuzz example proto dev-vault bench clean acceptance
+.PHONY: build install test test-unit test-fuzz example proto dev-vault dev-k8s bench clean acceptance
 
 build:
 	$(GOBUILD) $(call stamp,internal/cli) -o $(BIN)/ast ./cmd/ast
@@ -43,6 +43,12 @@ test-fuzz:
 dev-vault: $(BIN)/vault
 $(BIN)/vault:
 	cd tools/vault && CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/vault github.com/hashicorp/vault
+
+# The Kubernetes test cluster (etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
+# kwok; tools/k8s and tools/kwok): built only when missing into a cache outside the clone,
+# keyed by those modules' go.sum ($$HOME/.cache/ast-dev-k8s/HASH/), and linked into bin/.
+dev-k8s:
+	GO=$(GO) scripts/dev-k8s
 
 # Regenerates pluginsdk's protobuf code (protoc from Debian's protobuf-compiler).
 proto:
