@@ -1,0 +1,307 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ast-cli/ast/config"
+	"github.com/ast-cli/ast/internal/deploy"
+	"github.com/ast-cli/ast/internal/refs"
+	"github.com/ast-cli/ast/pluginsdk"
+)
+
+// lockWait bounds the wait for another ast that is deploying or stopping the same agent.
+const lockWait = 20 * time.Second
+
+// DeployOptions are the options of `ast blueprint deploy`.
+type DeployOptions struct {
+	blueprintEnv
+	// Account returns the active account; Backend starts and configures its plugin;
+	// Close stops every plugin started (before the agent starts: it must inherit nothing
+	// from a plugin).
+	Account func() (config.Account, error)
+	Backend func(context.Context, config.Account) (pluginsdk.Backend, error)
+	Close   func()
+	// Environ is the user's environment, the base of the agent's.
+	Environ func() []string
+	Now     func() time.Time
+	// Grace is how long a running agent that is replaced gets to exit after SIGTERM.
+	Grace time.Duration
+
+	Agent      string
+	Vars       []string
+	DryRun     bool
+	Foreground bool
+	Output     string
+}
+
+// NewCmdDeploy is `ast blueprint deploy AGENT [--var KEY=VALUE]... [--dry-run] [--foreground]`.
+func NewCmdDeploy(f *Factory) *cobra.Command {
+	opts := &DeployOptions{
+		blueprintEnv: newBlueprintEnv(f),
+		Account:      f.ActiveAccount,
+		Backend:      f.Backend,
+		Close:        f.Close,
+		Environ:      f.Environ,
+		Now:          time.Now,
+		Grace:        deploy.DefaultGrace,
+	}
+	cmd := &cobra.Command{
+		Use:   "deploy AGENT [--var KEY=VALUE]... [--dry-run] [--foreground]",
+		Short: "Resolve an agent's variables and start it",
+		Long: `Deploy AGENT from blueprints/AGENT.yaml: its env, overridden by --var, is resolved against
+the active account in one batched call, and the agent starts on this machine as a detached
+process with the variables in its environment. If any reference is missing, every missing
+name is reported and nothing starts. A running AGENT is replaced: SIGTERM to its process
+group, SIGKILL 5 seconds later if it is still there.
+
+--var KEY=VALUE grammar (the same as 'ast run'):
+  KEY=@NAME      the value of entry NAME of the active account (secret or plain)
+  KEY=@          shorthand for KEY=@KEY
+  KEY=\@text     the literal text "@text"
+  KEY=anything   a literal value (user@example.com is a literal too)
+
+--dry-run prints the plan (where each variable would come from, never a value) without
+starting the backend or the agent. --foreground runs the agent attached to this terminal
+and exits with its status. Values reach the agent only through its environment: never
+ast's own environment, arguments, output, log file or deployment record.`,
+		Example: `  ast blueprint deploy my-agent
+  ast blueprint deploy my-agent --var ANTHROPIC_API_KEY=@ --var REGION=eu-west-1
+  ast blueprint deploy my-agent --dry-run --output json`,
+		Args: exactArgs(1, "one AGENT"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Agent = args[0]
+			return runDeploy(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringArrayVar(&opts.Vars, "var", nil, "a variable KEY=VALUE, KEY=@NAME or KEY=@ (repeatable; overrides the blueprint's env)")
+	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print the plan (sources, never values) and start nothing")
+	cmd.Flags().BoolVar(&opts.Foreground, "foreground", false, "run the agent attached to the terminal and exit with its status")
+	outputFlag(cmd, &opts.Output)
+	return cmd
+}
+
+// deployPlan is the output of `deploy --dry-run`.
+type deployPlan struct {
+	DryRun          bool              `json:"dry_run"`
+	Agent           string            `json:"agent"`
+	Description     string            `json:"description,omitempty"`
+	Account         string            `json:"account"`
+	Backend         string            `json:"backend"`
+	Target          string            `json:"target"`
+	Blueprint       string            `json:"blueprint"`
+	BlueprintDigest string            `json:"blueprint_digest"`
+	Command         []string          `json:"command"`
+	Workdir         string            `json:"workdir"`
+	Log             string            `json:"log"`
+	Replaces        *int              `json:"replaces_pid,omitempty"`
+	Variables       []deploy.Variable `json:"variables"`
+}
+
+func runDeploy(ctx context.Context, opts *DeployOptions) error {
+	if err := checkAgent(opts.Agent); err != nil {
+		return err
+	}
+	if err := checkOutput(opts.Output); err != nil {
+		return err
+	}
+	if opts.DryRun && opts.Foreground {
+		return usageErrorf("--dry-run and --foreground exclude each other")
+	}
+	overrides, err := refs.ParseVars(opts.Vars)
+	if err != nil {
+		return &usageError{err}
+	}
+	cwd, dirs, store, err := opts.locate()
+	if err != nil {
+		return err
+	}
+	bp, err := deploy.Load(opts.Agent, dirs, cwd)
+	if err != nil {
+		return err
+	}
+	vars := refs.Merge(bp.Env, overrides)
+	fromFlag := make(map[string]bool, len(overrides))
+	for _, v := range overrides {
+		fromFlag[v.Key] = true
+	}
+	acct, err := opts.Account()
+	if err != nil {
+		return err
+	}
+	if opts.DryRun {
+		// No plugin: a dry run needs no value, so nothing is fetched.
+		return printPlan(opts, bp, acct, store, deploy.Variables(refs.Plan(vars), fromFlag))
+	}
+	if fi, err := os.Stat(bp.Workdir); err != nil || !fi.IsDir() {
+		return fmt.Errorf("blueprint %s: the agent's working directory %s does not exist", bp.Path, bp.Workdir)
+	}
+
+	var getter refs.Getter
+	if hasRef(vars) {
+		b, err := opts.Backend(ctx, acct)
+		if err != nil {
+			return err
+		}
+		getter = b
+	}
+	resolved, err := refs.Resolve(ctx, getter, vars)
+	opts.Close() // the plugin has done its part: the agent must inherit nothing from it
+	if err != nil {
+		return fmt.Errorf("deploying %s: %w", bp.Agent, err)
+	}
+
+	lockCtx, cancel := context.WithTimeout(ctx, lockWait)
+	unlock, err := store.Lock(lockCtx, bp.Agent)
+	cancel()
+	if err != nil {
+		return err
+	}
+	var once sync.Once
+	release := func() { once.Do(unlock) }
+	defer release()
+
+	if err := replaceRunning(ctx, opts.IO, store, bp.Agent, opts.Grace); err != nil {
+		return err
+	}
+	d := &deploy.Deployment{
+		Agent: bp.Agent, Account: acct.Name, Backend: acct.Backend, Target: deploy.TargetLocal,
+		Blueprint: bp.Path, BlueprintDigest: bp.Digest, Command: bp.Command, Workdir: bp.Workdir,
+		Variables: deploy.Variables(resolved.Sources, fromFlag),
+	}
+	spec := deploy.Spec{Command: bp.Command, Dir: bp.Workdir, Env: resolved.Environ(opts.Environ())}
+
+	if opts.Foreground {
+		d.Foreground = true
+		code, err := deploy.RunAttached(spec, opts.IO.In, opts.IO.Out, opts.IO.ErrOut, func(p deploy.Process) error {
+			d.PID, d.PGID, d.ProcessStart, d.StartedAt = p.PID, p.PGID, p.Start, opts.Now().UTC()
+			err := store.Write(d)
+			release() // `ast blueprint stop` from another terminal must not wait for this one
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("deploying %s: %w", bp.Agent, err)
+		}
+		if code != 0 {
+			return &silentError{code: code}
+		}
+		return nil
+	}
+
+	log, err := store.OpenLog(bp.Agent)
+	if err != nil {
+		return err
+	}
+	p, err := deploy.StartDetached(spec, log)
+	log.Close()
+	if err != nil {
+		return fmt.Errorf("deploying %s: %w", bp.Agent, err)
+	}
+	d.PID, d.PGID, d.ProcessStart, d.StartedAt = p.PID, p.PGID, p.Start, opts.Now().UTC()
+	d.Log = store.LogPath(bp.Agent)
+	if err := store.Write(d); err != nil {
+		// An agent without a record could be neither listed nor stopped.
+		_, _ = deploy.Stop(context.WithoutCancel(ctx), p, opts.Grace)
+		return fmt.Errorf("deploying %s: %w (the agent was stopped)", bp.Agent, err)
+	}
+	if opts.Output == "json" {
+		return writeJSON(opts.IO.Out, d)
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "✓ Deployed %s (pid %d) with account %s\n", d.Agent, d.PID, d.Account)
+	fmt.Fprintf(opts.IO.ErrOut, "  logs: ast blueprint logs %s   (%s)\n", d.Agent, d.Log)
+	return nil
+}
+
+// replaceRunning stops agent when its record says it is running. A record that cannot
+// be read is an error: its agent may be running and could not be stopped.
+func replaceRunning(ctx context.Context, ios *IOStreams, store deploy.Store, agent string, grace time.Duration) error {
+	old, err := store.Read(agent)
+	if errors.Is(err, deploy.ErrNotDeployed) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%w; if %s is not running, remove that file", err, agent)
+	}
+	stopped, err := deploy.Stop(ctx, old.Process(), grace)
+	if err != nil {
+		return fmt.Errorf("replacing the running %s: %w", agent, err)
+	}
+	if stopped {
+		fmt.Fprintf(ios.ErrOut, "✓ Stopped the running %s (pid %d)\n", agent, old.PID)
+	}
+	return nil
+}
+
+func printPlan(opts *DeployOptions, bp *deploy.Blueprint, acct config.Account, store deploy.Store, vars []deploy.Variable) error {
+	plan := deployPlan{
+		DryRun: true, Agent: bp.Agent, Description: bp.Description, Account: acct.Name, Backend: acct.Backend,
+		Target: deploy.TargetLocal, Blueprint: bp.Path, BlueprintDigest: bp.Digest, Command: bp.Command,
+		Workdir: bp.Workdir, Log: store.LogPath(bp.Agent), Variables: vars,
+	}
+	if old, err := store.Read(bp.Agent); err == nil && deploy.Running(old.Process()) {
+		plan.Replaces = &old.PID
+	}
+	if opts.Output == "json" {
+		return writeJSON(opts.IO.Out, plan)
+	}
+	w := opts.IO.Out
+	fmt.Fprintf(w, "Deploy plan for %s (dry run: nothing is started)\n", plan.Agent)
+	fmt.Fprintf(w, "  blueprint  %s (%s)\n", plan.Blueprint, plan.BlueprintDigest)
+	fmt.Fprintf(w, "  command    %s\n", shellJoin(plan.Command))
+	fmt.Fprintf(w, "  workdir    %s\n", plan.Workdir)
+	fmt.Fprintf(w, "  account    %s (backend %s)\n", plan.Account, plan.Backend)
+	fmt.Fprintf(w, "  log        %s\n", plan.Log)
+	if plan.Replaces != nil {
+		fmt.Fprintf(w, "  replaces   the running %s (pid %d)\n", plan.Agent, *plan.Replaces)
+	}
+	fmt.Fprintln(w)
+	if len(vars) == 0 {
+		fmt.Fprintln(w, "No variables.")
+		return nil
+	}
+	t := newTable(w, opts.IO.OutTTY, "VARIABLE", "SOURCE", "FROM")
+	for _, v := range vars {
+		t.add(v.Key, sourceText(v.Source), v.From)
+	}
+	return t.print()
+}
+
+// sourceText says where a variable comes from, for people. For an entry it never holds a
+// value; a literal is shown as written (it is in the blueprint or on the command line).
+func sourceText(s refs.Source) string {
+	if s.Kind != refs.SourceReference {
+		return "literal " + strconv.Quote(s.Literal)
+	}
+	text := "entry " + s.Entry
+	switch {
+	case s.Version > 0 && s.EntryKind != "":
+		text += fmt.Sprintf(" (%s, version %d)", s.EntryKind, s.Version)
+	case s.Version > 0:
+		text += fmt.Sprintf(" (version %d)", s.Version)
+	}
+	return text
+}
+
+var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
+
+// shellJoin shows argv as a shell would need it typed.
+func shellJoin(argv []string) string {
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		if shellSafe.MatchString(a) {
+			out[i] = a
+		} else {
+			out[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(out, " ")
+}

@@ -1,0 +1,134 @@
+package cli
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ast-cli/ast/internal/deploy"
+)
+
+// BlueprintListOptions are the options of `ast blueprint list`.
+type BlueprintListOptions struct {
+	blueprintEnv
+	Output string
+}
+
+// NewCmdBlueprintList is `ast blueprint list`.
+func NewCmdBlueprintList(f *Factory) *cobra.Command {
+	opts := &BlueprintListOptions{blueprintEnv: newBlueprintEnv(f)}
+	cmd := &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List blueprints and deployed agents, and whether each is running",
+		Long: `List the blueprints found (the working directory's blueprints/, then the config
+directory's) and every deployed agent, with its status: running (with its pid), exited
+(deployed, no longer running), or not deployed. On a terminal this is a table; piped,
+tab-separated lines (agent, status, pid, started, blueprint); --output json prints an
+array of objects with agent, status, running, pid, started_at, account, blueprint,
+description.`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: func(cmd *cobra.Command, _ []string) error { return runBlueprintList(opts) },
+	}
+	outputFlag(cmd, &opts.Output)
+	return cmd
+}
+
+// listedAgent is one element of `blueprint list --output json`.
+type listedAgent struct {
+	Agent       string  `json:"agent"`
+	Status      string  `json:"status"`
+	Running     bool    `json:"running"`
+	PID         int     `json:"pid,omitempty"`
+	StartedAt   *string `json:"started_at"`
+	Account     string  `json:"account,omitempty"`
+	Blueprint   string  `json:"blueprint"`
+	Description string  `json:"description,omitempty"`
+}
+
+// Agent statuses shown by list.
+const (
+	statusRunning     = "running"
+	statusExited      = "exited"
+	statusNotDeployed = "not deployed"
+)
+
+func runBlueprintList(opts *BlueprintListOptions) error {
+	if err := checkOutput(opts.Output); err != nil {
+		return err
+	}
+	cwd, dirs, store, err := opts.locate()
+	if err != nil {
+		return err
+	}
+	found, ignored, err := deploy.List(dirs)
+	if err != nil {
+		return err
+	}
+	for _, p := range ignored {
+		fmt.Fprintf(opts.IO.ErrOut, "warning: ignoring %s: %s\n", p, deploy.AgentRule)
+	}
+	deployments, bad, err := store.List()
+	if err != nil {
+		return err
+	}
+	for _, e := range bad {
+		fmt.Fprintf(opts.IO.ErrOut, "warning: %v\n", e)
+	}
+
+	byAgent := map[string]*listedAgent{}
+	var agents []*listedAgent
+	add := func(a *listedAgent) {
+		byAgent[a.Agent] = a
+		agents = append(agents, a)
+	}
+	for _, l := range found {
+		a := &listedAgent{Agent: l.Agent, Status: statusNotDeployed, Blueprint: l.Path}
+		if bp, err := deploy.ReadFile(l.Agent, l.Path, cwd); err == nil {
+			a.Description = bp.Description
+		}
+		add(a)
+	}
+	for _, d := range deployments {
+		a, ok := byAgent[d.Agent]
+		if !ok {
+			a = &listedAgent{Agent: d.Agent}
+			add(a)
+		}
+		// The record says which blueprint is deployed, wherever it was found.
+		a.Blueprint, a.Account, a.Status, a.StartedAt = d.Blueprint, d.Account, statusExited, rfc3339(d.StartedAt)
+		if deploy.Running(d.Process()) {
+			a.Status, a.Running, a.PID = statusRunning, true, d.PID
+		}
+	}
+	sort.Slice(agents, func(i, j int) bool { return agents[i].Agent < agents[j].Agent })
+
+	if opts.Output == "json" {
+		out := make([]listedAgent, len(agents))
+		for i, a := range agents {
+			out[i] = *a
+		}
+		return writeJSON(opts.IO.Out, out)
+	}
+	if len(agents) == 0 {
+		if opts.IO.OutTTY {
+			fmt.Fprintf(opts.IO.ErrOut, "No blueprints in %s and no deployed agents.\n", strings.Join(dirs, " or "))
+		}
+		return nil
+	}
+	t := newTable(opts.IO.Out, opts.IO.OutTTY, "AGENT", "STATUS", "PID", "STARTED", "BLUEPRINT")
+	for _, a := range agents {
+		pid, started := "", ""
+		if a.Running {
+			pid = strconv.Itoa(a.PID)
+		}
+		if a.StartedAt != nil {
+			started = *a.StartedAt
+		}
+		t.add(a.Agent, a.Status, pid, started, a.Blueprint)
+	}
+	return t.print()
+}
