@@ -13,8 +13,9 @@ import (
 // TestConformance runs ast's backend conformance suite: every backend's first test.
 func TestConformance(t *testing.T) {
 	sdktest.Run(t, sdktest.Config{
-		New:      func(*testing.T) pluginsdk.Backend { return newBackend() },
-		Settings: map[string]string{"dir": t.TempDir()},
+		New:        func(sdktest.T) pluginsdk.Backend { return newBackend() },
+		Settings:   map[string]string{"dir": t.TempDir()},
+		FreshStore: func(sdktest.T) map[string]string { return map[string]string{"dir": t.TempDir()} },
 	})
 }
 

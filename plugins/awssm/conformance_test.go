@@ -13,7 +13,7 @@ import (
 func TestConformance(t *testing.T) {
 	ep := motoEndpoint(t)
 	sdktest.Run(t, sdktest.Config{
-		New:      func(*testing.T) pluginsdk.Backend { return newBackend(withLogger(hclog.NewNullLogger())) },
+		New:      func(sdktest.T) pluginsdk.Backend { return newBackend(withLogger(hclog.NewNullLogger())) },
 		Settings: map[string]string{settingEndpoint: ep, settingRegion: "us-east-1"},
 	})
 }

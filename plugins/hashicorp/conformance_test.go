@@ -11,7 +11,7 @@ import (
 func TestConformance(t *testing.T) {
 	v := requireVault(t)
 	sdktest.Run(t, sdktest.Config{
-		New: func(t *testing.T) pluginsdk.Backend {
+		New: func(sdktest.T) pluginsdk.Backend {
 			return newWithEnv(map[string]string{"VAULT_TOKEN": v.token, "HOME": t.TempDir()})
 		},
 		Settings: map[string]string{SettingAddress: v.addr},

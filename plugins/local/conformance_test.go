@@ -12,7 +12,8 @@ import (
 // process of one user does; the suite gives each check accounts of its own.
 func TestConformance(t *testing.T) {
 	sdktest.Run(t, sdktest.Config{
-		New:      func(*testing.T) pluginsdk.Backend { return New() },
-		Settings: map[string]string{SettingDir: t.TempDir()},
+		New:        func(sdktest.T) pluginsdk.Backend { return New() },
+		Settings:   map[string]string{SettingDir: t.TempDir()},
+		FreshStore: func(sdktest.T) map[string]string { return map[string]string{SettingDir: t.TempDir()} },
 	})
 }

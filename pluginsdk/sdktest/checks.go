@@ -10,13 +10,7 @@ import (
 	"github.com/ast-cli/ast/pluginsdk"
 )
 
-// check is one conformance check; its name is the subtest's.
-type check struct {
-	name string
-	run  func(h *harness)
-}
-
-var checks = []check{
+var checks = []Check{
 	{"info", checkInfo},
 	{"unconfigured", checkUnconfigured},
 	{"unknown_setting", checkUnknownSetting},
@@ -36,6 +30,7 @@ var checks = []check{
 	{"batch_of_50", checkBatchOf50},
 	{"concurrent_writers", checkConcurrentWriters},
 	{"create_contention", checkCreateContention},
+	{"first_configure", checkFirstConfigure},
 }
 
 const (
@@ -621,12 +616,18 @@ func (h *harness) writers(account string) []*client {
 // together runs f(i) for every client at once: the goroutines start together after all
 // exist. f must not call t.Fatal.
 func together(clients []*client, f func(i int, c *client)) {
+	atOnce(len(clients), func(i int) { f(i, clients[i]) })
+}
+
+// atOnce runs f(0) … f(n-1) in n goroutines released by one barrier, and waits for all.
+// f must not call t.Fatal.
+func atOnce(n int, f func(i int)) {
 	start := make(chan struct{})
 	var wg sync.WaitGroup
-	for i, c := range clients {
+	for i := range n {
 		wg.Go(func() {
 			<-start
-			f(i, c)
+			f(i)
 		})
 	}
 	close(start)
@@ -698,11 +699,14 @@ func checkCreateContention(h *harness) {
 			case err == nil:
 				winners = append(winners, i)
 			case !errors.Is(err, pluginsdk.ErrAlreadyExists):
-				h.t.Errorf("Put create of %q by %d writers at once: writer %d got %s, want already exists", name, len(clients), i, h.errText(err))
+				h.t.Errorf("Put create of %q by %d writers at once: writer %d got %s, want already exists%s",
+					name, len(clients), i, h.errText(err), codeHint(err, pluginsdk.ErrAlreadyExists))
 			}
 		}
 		if len(winners) != 1 {
-			h.t.Errorf("Put create of %q by %d writers at once: writers %v won, want exactly one winner", name, len(clients), winners)
+			h.t.Errorf("Put create of %q by %d writers at once: writers %v won, want exactly one winner: "+
+				"Create must check and write in one step (a lock held across both, O_EXCL, a unique key, a check-and-set write)",
+				name, len(clients), winners)
 			continue
 		}
 		st[name] = want{secret, values[winners[0]]}
@@ -711,4 +715,128 @@ func checkCreateContention(h *harness) {
 		return // the store holds what the failures above describe
 	}
 	h.connect(account).expect(st)
+}
+
+// firstConfigureRounds is how often first_configure repeats its race: a store's first use
+// races in a short window, which one round hits only sometimes.
+const firstConfigureRounds = 5
+
+// checkFirstConfigure: several instances (separate plugin processes under ast plugin test)
+// start on one new store at once, as several ast commands do right after an account is
+// added. In each round, behind barriers, every instance
+//  1. configures the new store at once: every one must succeed (creating the store, its
+//     key or its schema must be safe against a concurrent creator);
+//  2. creates one name at once: exactly one wins, the others get ErrAlreadyExists;
+//  3. creates a name of its own at once: all succeed;
+//
+// and a new instance then finds exactly what was written. A round proves that a store that
+// did not exist a moment before comes up once, whole and shared, whoever starts first. A
+// new store is a new account, in a new location too when Config.FreshStore gives one.
+func checkFirstConfigure(h *harness) {
+	n := min(h.cfg.Writers, 8)
+	for round := 1; round <= firstConfigureRounds; round++ {
+		what := fmt.Sprintf("first_configure round %d of %d (%d instances on one new store at once)", round, firstConfigureRounds, n)
+		account := h.account(fmt.Sprintf("r%d", round))
+		settings, store := h.settings(nil), ""
+		if h.cfg.FreshStore != nil {
+			settings, store = h.settings(h.cfg.FreshStore(h.t)), fmt.Sprintf("fresh-%d", round)
+		}
+		h.allowAccount(account)
+		instances := make([]pluginsdk.Backend, n)
+		for i := range instances {
+			instances[i] = h.open()
+		}
+
+		errs := make([]error, n)
+		atOnce(n, func(i int) { errs[i] = instances[i].Configure(h.ctx, account, settings) })
+		clients := make([]*client, 0, n)
+		for i, err := range errs {
+			h.noLeak("Configure", err)
+			if err != nil {
+				h.t.Errorf("%s, step 1: Configure of instance %d failed: %s: the first Configure of a store must succeed "+
+					"when several processes start together (create the store, its key or schema with O_EXCL or under a lock, "+
+					"and take \"another process just created it\" as success)", what, i, h.errText(err))
+				continue
+			}
+			info, err := instances[i].Info(h.ctx)
+			if err != nil {
+				h.t.Errorf("%s, step 1: Info after Configure of instance %d: %s", what, i, h.errText(err))
+				continue
+			}
+			c := &client{h: h, b: instances[i], account: account, store: store, info: info}
+			h.cleanupOnce(c)
+			clients = append(clients, c)
+		}
+		if len(clients) < n {
+			h.t.FailNow()
+		}
+
+		st := state{}
+		name := "FIRST"
+		values := make([]string, n)
+		for i := range values {
+			values[i] = token(fmt.Sprintf("first-%d-%d", round, i))
+		}
+		h.remember(values...)
+		errs = make([]error, n)
+		together(clients, func(i int, c *client) {
+			errs[i] = putOne(c, entry(name, secret, values[i]), pluginsdk.Create)
+		})
+		var winners []int
+		for i, err := range errs {
+			switch {
+			case err == nil:
+				winners = append(winners, i)
+			case !errors.Is(err, pluginsdk.ErrAlreadyExists):
+				h.t.Errorf("%s, step 2: Put create of %q: instance %d got %s, want already exists%s",
+					what, name, i, h.errText(err), codeHint(err, pluginsdk.ErrAlreadyExists))
+			}
+		}
+		if len(winners) != 1 {
+			h.t.Errorf("%s, step 2: Put create of %q by every instance: instances %v won, want exactly one: "+
+				"a new store must serialise creates from its first write on (a lock or a unique key that exists before the first write)",
+				what, name, winners)
+			h.t.FailNow()
+		}
+		st[name] = want{secret, values[winners[0]]}
+
+		own := make([]pluginsdk.Entry, n)
+		for i := range own {
+			own[i] = entry(fmt.Sprintf("OWN_%02d", i), plain, token(fmt.Sprintf("own-%d-%d", round, i)))
+			st[own[i].Name] = want{plain, own[i].Value.Reveal()}
+		}
+		for _, e := range own {
+			h.remember(e.Value.Reveal())
+		}
+		errs = make([]error, n)
+		together(clients, func(i int, c *client) { errs[i] = putOne(c, own[i], pluginsdk.Create) })
+		for i, err := range errs {
+			if err != nil {
+				h.t.Errorf("%s, step 3: Put create of %q by instance %d (each its own name, at once): %s: "+
+					"writes of different names to a new store must all land", what, own[i].Name, i, h.errText(err))
+			}
+		}
+		if h.t.Failed() {
+			h.t.FailNow()
+		}
+		h.connectTo(h.open(), account, store, settings).expect(st)
+		if h.t.Failed() {
+			h.t.Errorf("%s: a new instance does not find what the round wrote: a write was lost or went to another store", what)
+			h.t.FailNow()
+		}
+	}
+}
+
+// putOne writes one entry and returns its error: the call's or the name's.
+func putOne(c *client, e pluginsdk.Entry, mode pluginsdk.PutMode) error {
+	res, err := c.b.Put(c.h.ctx, []pluginsdk.Entry{e}, mode)
+	switch {
+	case err != nil:
+	case len(res) != 1:
+		err = fmt.Errorf("%d results for 1 entry", len(res))
+	default:
+		err = res[0].Err
+	}
+	c.h.noLeak("Put "+mode.String(), err)
+	return err
 }

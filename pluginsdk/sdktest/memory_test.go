@@ -2,6 +2,7 @@ package sdktest
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"regexp"
@@ -16,7 +17,7 @@ import (
 // TestMemory runs the suite against the reference backend: it must pass.
 func TestMemory(t *testing.T) {
 	store := NewMemoryStore()
-	Run(t, Config{New: func(*testing.T) pluginsdk.Backend { return store.New() }})
+	Run(t, Config{New: func(T) pluginsdk.Backend { return store.New() }})
 }
 
 func TestNewMemoryIsolated(t *testing.T) {
@@ -56,6 +57,15 @@ var faults = []struct {
 	{"trims_values", "values", false},
 	{"truncates_names", "names", false},
 	{"version_stays", "versions", false},
+	{"plain_errors", "create", false},
+	{"folds_case", "list_sorted", false},
+}
+
+// hints are what the failure of some faults must say: the rule and the fix.
+var hints = map[string]string{
+	"plain_errors": "return pluginsdk.Errorf(pluginsdk.ErrAlreadyExists, …) so the code crosses the wire",
+	"folds_case":   "names are case-sensitive",
+	"racy_create":  "want exactly one winner: Create must check and write in one step",
 }
 
 // TestSuiteCatches runs the suite in a child process against each broken backend and
@@ -86,6 +96,9 @@ func TestSuiteCatches(t *testing.T) {
 					t.Errorf("the check %s/%s did not fail; output:\n%s", transport, f.check, out)
 				}
 			}
+			if h := hints[f.name]; h != "" && !strings.Contains(string(out), h) {
+				t.Errorf("the output does not say %q; output:\n%s", h, out)
+			}
 			if m := tokenPattern.FindString(string(out)); m != "" {
 				t.Errorf("the output prints a value (%q); output:\n%s", m, out)
 			}
@@ -106,7 +119,7 @@ func TestBrokenBackend(t *testing.T) {
 		t.Skip("run by TestSuiteCatches")
 	}
 	store := NewMemoryStore()
-	Run(t, Config{Writers: 4, New: func(*testing.T) pluginsdk.Backend {
+	Run(t, Config{Writers: 4, New: func(T) pluginsdk.Backend {
 		return &broken{Backend: store.New(), fault: fault}
 	}})
 }
@@ -153,6 +166,13 @@ func (b *broken) Delete(ctx context.Context, names []string) ([]pluginsdk.Result
 // names truncates names for the fault truncates_names (as a store with a shorter limit
 // would).
 func (b *broken) names(names []string) []string {
+	if b.fault == "folds_case" {
+		out := slices.Clone(names)
+		for i, n := range out {
+			out[i] = strings.ToUpper(n)
+		}
+		return out
+	}
 	if b.fault != "truncates_names" {
 		return names
 	}
@@ -166,9 +186,12 @@ func (b *broken) names(names []string) []string {
 }
 
 func (b *broken) Put(ctx context.Context, entries []pluginsdk.Entry, mode pluginsdk.PutMode) ([]pluginsdk.Result, error) {
+	asked := namesOf(entries)
 	entries = slices.Clone(entries)
 	for i, e := range entries {
 		switch b.fault {
+		case "folds_case":
+			entries[i].Name = strings.ToUpper(e.Name)
 		case "trims_values":
 			entries[i].Value = pluginsdk.NewValue(strings.TrimSpace(e.Value.Reveal()))
 		case "truncates_names":
@@ -201,6 +224,10 @@ func (b *broken) Put(ctx context.Context, entries []pluginsdk.Entry, mode plugin
 			res[i].Err = &pluginsdk.Error{Code: pluginsdk.CodeOf(res[i].Err), Message: res[i].Err.Error() + " (value " + entries[i].Value.Reveal() + ")"}
 		case b.fault == "batch_fails_whole" && res[i].Err != nil:
 			return nil, res[i].Err
+		case b.fault == "plain_errors" && errors.Is(res[i].Err, pluginsdk.ErrAlreadyExists):
+			res[i].Err = errors.New(res[i].Err.Error())
+		case b.fault == "folds_case" && res[i].Err == nil:
+			res[i].Entry.Name = asked[i]
 		case b.fault == "version_stays":
 			res[i].Entry.Version = 1
 		}

@@ -3,7 +3,7 @@
 //
 //	func TestConformance(t *testing.T) {
 //		sdktest.Run(t, sdktest.Config{
-//			New:      func(*testing.T) pluginsdk.Backend { return example.New() },
+//			New:      func(sdktest.T) pluginsdk.Backend { return example.New() },
 //			Settings: map[string]string{"dir": t.TempDir()},
 //		})
 //	}
@@ -61,25 +61,90 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 
 	"github.com/ast-cli/ast/pluginsdk"
 )
+
+// T is what a check needs of whoever runs it: a failure sink, a stop, and cleanups.
+// *testing.T satisfies it; so does `ast plugin test`, which runs the same checks against a
+// plugin binary and prints one line per check. FailNow (and so Fatalf) must stop the
+// calling goroutine (runtime.Goexit, as testing does); checks call it only from the
+// goroutine the runner started them on. Cleanup functions run after the check, last
+// registered first.
+type T interface {
+	Helper()
+	Name() string
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+	FailNow()
+	Failed() bool
+	Logf(format string, args ...any)
+	Cleanup(func())
+}
+
+var _ T = (*testing.T)(nil)
 
 // Config says how to make the backend under test.
 type Config struct {
 	// New returns a new, unconfigured instance of the backend: one client, as one plugin
 	// process is. It is called many times, also several times for one account (the
-	// concurrency checks use one instance per writer), always from the test's goroutine.
-	New func(t *testing.T) pluginsdk.Backend
+	// concurrency checks use one instance per writer), always from the check's goroutine.
+	New func(t T) pluginsdk.Backend
 	// Settings are passed to Configure, with a fresh account name for each check.
 	Settings map[string]string
+	// FreshStore, when set, returns settings for a new, empty store of the backend (for
+	// the local backend: a new "dir"); the first_configure check uses one per round, so
+	// that several instances create the store itself at once. When nil, each round uses
+	// a new account with Settings (a new store for backends with a store per account).
+	FreshStore func(t T) map[string]string
 	// Writers is the number of concurrent clients in the concurrency checks; 0 means 16.
 	Writers int
+	// Remote says that the instances New returns are already clients of a plugin over the
+	// protocol (ast plugin test): a value protobuf cannot carry (invalid UTF-8) then fails
+	// the call as a whole, which is all a host can see.
+	Remote bool
+	// Account, when set, is asked about every account name before a check uses it; an
+	// error fails the check before anything is written (ast plugin test refuses the names
+	// of configured accounts).
+	Account func(name string) error
+	// Leftover, when set, is told about entries a check could not remove at its end
+	// (names is nil when the account could not even be listed); the check itself has
+	// passed or failed already.
+	Leftover func(account string, names []string, err error)
 }
 
 // checkTimeout bounds one check, so that a hung backend fails the check instead of the
 // whole test binary.
 const checkTimeout = 3 * time.Minute
+
+// Check is one conformance check of the suite.
+type Check struct {
+	// Name is the check's name: the subtest's under Run, the line's under ast plugin test.
+	Name string
+	run  func(h *harness)
+}
+
+// Checks returns the suite's checks, in the order Run runs them.
+func Checks() []Check { return slices.Clone(checks) }
+
+// Run runs the check against the instances cfg.New returns, as they are (no transport of
+// its own), reporting to t. It is how ast plugin test runs the suite; Run below is how a
+// plugin's Go tests do.
+func (c Check) Run(t T, cfg Config) {
+	t.Helper()
+	if cfg.New == nil {
+		t.Fatalf("sdktest.Config.New is nil: it must return a new, unconfigured backend")
+	}
+	if cfg.Writers <= 0 {
+		cfg.Writers = 16
+	}
+	transport := "direct"
+	if cfg.Remote {
+		transport = "grpc"
+	}
+	c.run(newHarness(t, cfg, transport, func(_ T, b pluginsdk.Backend) pluginsdk.Backend { return b }))
+}
 
 // Run runs every check as a subtest of t, twice: under "direct", calling the instances
 // cfg.New returns, and under "grpc", calling them through go-plugin's gRPC client and
@@ -94,15 +159,15 @@ func Run(t *testing.T, cfg Config) {
 	}
 	transports := []struct {
 		name string
-		wrap func(*testing.T, pluginsdk.Backend) pluginsdk.Backend
+		wrap func(T, pluginsdk.Backend) pluginsdk.Backend
 	}{
-		{"direct", func(_ *testing.T, b pluginsdk.Backend) pluginsdk.Backend { return b }},
+		{"direct", func(_ T, b pluginsdk.Backend) pluginsdk.Backend { return b }},
 		{"grpc", overGRPC},
 	}
 	for _, tr := range transports {
 		t.Run(tr.name, func(t *testing.T) {
 			for _, c := range checks {
-				t.Run(c.name, func(t *testing.T) {
+				t.Run(c.Name, func(t *testing.T) {
 					t.Parallel()
 					h := newHarness(t, cfg, tr.name, tr.wrap)
 					c.run(h)
@@ -117,7 +182,7 @@ func Run(t *testing.T, cfg Config) {
 // pluginsdk's plugin set of the protocol the server chose, with the message size limits of
 // host and plugin (pluginsdk.MaxMessageBytes). Every call crosses a real gRPC connection on
 // a Unix socket.
-func overGRPC(t *testing.T, b pluginsdk.Backend) pluginsdk.Backend {
+func overGRPC(t T, b pluginsdk.Backend) pluginsdk.Backend {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	reattach := make(chan *plugin.ReattachConfig, 1)
@@ -137,10 +202,10 @@ func overGRPC(t *testing.T, b pluginsdk.Backend) pluginsdk.Backend {
 	case config = <-reattach:
 	case <-closed:
 		cancel()
-		t.Fatal("go-plugin's Serve (test mode) stopped before it served")
+		t.Fatalf("go-plugin's Serve (test mode) stopped before it served")
 	case <-time.After(30 * time.Second):
 		cancel()
-		t.Fatal("go-plugin's Serve (test mode) did not start serving within 30s")
+		t.Fatalf("go-plugin's Serve (test mode) did not start serving within 30s")
 	}
 	if config.ProtocolVersion != pluginsdk.ProtocolVersion {
 		cancel()
@@ -187,10 +252,10 @@ func overGRPC(t *testing.T, b pluginsdk.Backend) pluginsdk.Backend {
 // check writes (so that no error may contain one and no failure message prints one) and
 // cleans up the accounts it used.
 type harness struct {
-	t         *testing.T
+	t         T
 	cfg       Config
 	transport string // "direct" or "grpc"
-	wrap      func(*testing.T, pluginsdk.Backend) pluginsdk.Backend
+	wrap      func(T, pluginsdk.Backend) pluginsdk.Backend
 	ctx       context.Context
 	base      string // the check's account name; others derive from it
 	mu        sync.Mutex
@@ -198,7 +263,7 @@ type harness struct {
 	cleaned   map[string]bool
 }
 
-func newHarness(t *testing.T, cfg Config, transport string, wrap func(*testing.T, pluginsdk.Backend) pluginsdk.Backend) *harness {
+func newHarness(t T, cfg Config, transport string, wrap func(T, pluginsdk.Backend) pluginsdk.Backend) *harness {
 	ctx, cancel := context.WithTimeout(context.Background(), checkTimeout)
 	t.Cleanup(cancel)
 	return &harness{t: t, cfg: cfg, transport: transport, wrap: wrap, ctx: ctx,
@@ -226,7 +291,7 @@ func (h *harness) open() pluginsdk.Backend {
 	h.t.Helper()
 	b := h.cfg.New(h.t)
 	if b == nil {
-		h.t.Fatal("sdktest.Config.New returned nil")
+		h.t.Fatalf("sdktest.Config.New returned nil")
 	}
 	return h.wrap(h.t, b)
 }
@@ -250,22 +315,47 @@ func (h *harness) connect(account string) *client {
 
 func (h *harness) connectWith(b pluginsdk.Backend, account string) *client {
 	h.t.Helper()
-	if err := b.Configure(h.ctx, account, h.settings(nil)); err != nil {
+	return h.connectTo(b, account, "", h.settings(nil))
+}
+
+// connectTo configures b for account with settings; store names the store those
+// settings select ("" for the configured one), so that each store gets its cleanup.
+func (h *harness) connectTo(b pluginsdk.Backend, account, store string, settings map[string]string) *client {
+	h.t.Helper()
+	h.allowAccount(account)
+	if err := b.Configure(h.ctx, account, settings); err != nil {
 		h.t.Fatalf("Configure(account %q): %s", account, h.errText(err))
 	}
 	info, err := b.Info(h.ctx)
 	if err != nil {
 		h.t.Fatalf("Info after Configure: %s", h.errText(err))
 	}
-	c := &client{h: h, b: b, account: account, info: info}
+	c := &client{h: h, b: b, account: account, store: store, info: info}
+	h.cleanupOnce(c)
+	return c
+}
+
+// allowAccount fails the check when the runner refuses the account name (Config.Account).
+func (h *harness) allowAccount(account string) {
+	h.t.Helper()
+	if h.cfg.Account == nil {
+		return
+	}
+	if err := h.cfg.Account(account); err != nil {
+		h.t.Fatalf("refusing to use account %q: %v", account, err)
+	}
+}
+
+// cleanupOnce registers c's cleanup if it is the first client of its account and store.
+func (h *harness) cleanupOnce(c *client) {
+	key := c.account + "\x00" + c.store
 	h.mu.Lock()
-	first := !h.cleaned[account]
-	h.cleaned[account] = true
+	first := !h.cleaned[key]
+	h.cleaned[key] = true
 	h.mu.Unlock()
 	if first {
 		h.t.Cleanup(func() { c.cleanup() })
 	}
-	return c
 }
 
 // remember records values the check writes (or tries to), for noLeak and errText.
@@ -323,6 +413,7 @@ type client struct {
 	h       *harness
 	b       pluginsdk.Backend
 	account string
+	store   string // "" for the configured store, else which fresh store
 	info    pluginsdk.Info
 }
 
@@ -395,7 +486,11 @@ func (c *client) mustPut(entries []pluginsdk.Entry, mode pluginsdk.PutMode) []pl
 	for i, r := range res {
 		e := entries[i]
 		if r.Err != nil {
-			c.h.t.Fatalf("Put %s of %q (%s, value of %d bytes): %s", mode, e.Name, e.Kind, e.Value.Len(), c.h.errText(r.Err))
+			hint := ""
+			if errors.Is(r.Err, pluginsdk.ErrAlreadyExists) {
+				hint = caseHint(e.Name, namesOf(entries))
+			}
+			c.h.t.Fatalf("Put %s of %q (%s, value of %d bytes): %s%s", mode, e.Name, e.Kind, e.Value.Len(), c.h.errText(r.Err), hint)
 		}
 		c.checkPutResult(mode, e, r)
 	}
@@ -484,23 +579,43 @@ func (c *client) list(values bool) []pluginsdk.Entry {
 }
 
 // cleanup deletes every entry left in the account, as far as the backend lets it; it
-// logs, never fails, since the check has had its say.
+// logs, never fails, since the check has had its say. What it cannot delete goes to
+// Config.Leftover.
 func (c *client) cleanup() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	entries, err := c.b.List(ctx, pluginsdk.ListOptions{})
-	if err != nil || len(entries) == 0 {
+	if err != nil {
+		c.leftover(nil, err)
 		return
 	}
 	names := make([]string, len(entries))
 	for i, e := range entries {
 		names[i] = e.Name
 	}
+	var left []string
+	var lastErr error
 	for _, ch := range c.chunks(len(names)) {
-		if _, err := c.b.Delete(ctx, names[ch[0]:ch[1]]); err != nil {
-			c.h.t.Logf("cleanup of account %q: Delete: %s", c.account, c.h.errText(err))
-			return
+		res, err := c.b.Delete(ctx, names[ch[0]:ch[1]])
+		if err != nil {
+			left, lastErr = append(left, names[ch[0]:]...), err
+			break
 		}
+		for i, r := range res {
+			if r.Err != nil && !errors.Is(r.Err, pluginsdk.ErrNotFound) {
+				left, lastErr = append(left, names[ch[0]+i]), r.Err
+			}
+		}
+	}
+	if len(left) > 0 {
+		c.leftover(left, lastErr)
+	}
+}
+
+func (c *client) leftover(names []string, err error) {
+	c.h.t.Logf("cleanup of account %q: %d entries left: %s", c.account, len(names), c.h.errText(err))
+	if c.h.cfg.Leftover != nil {
+		c.h.cfg.Leftover(c.account, names, errors.New(c.h.errText(err)))
 	}
 }
 
@@ -577,7 +692,7 @@ func (c *client) checkListed(op string, entries []pluginsdk.Entry, st state) map
 	for _, name := range slices.Sorted(maps.Keys(st)) {
 		e, ok := byName[name]
 		if !ok {
-			c.h.t.Errorf("%s: %q is missing", op, name)
+			c.h.t.Errorf("%s: %q is missing%s", op, name, caseHint(name, names))
 			continue
 		}
 		if e.Kind != st[name].kind {
@@ -630,20 +745,63 @@ func (c *client) sameValue(op, name, got, written string) {
 		op, name, len(got), len(written), at)
 }
 
-// wantCode fails the check unless err is the sentinel's code.
+// wantCode fails the check unless err is the sentinel's code; the message names the
+// rule and, for the usual mistakes, the fix.
 func (c *client) wantCode(op string, err error, sentinel *pluginsdk.Error) {
 	c.h.t.Helper()
 	if !errors.Is(err, sentinel) {
-		c.h.t.Errorf("%s: got %s, want %s (code %s)", op, c.h.errText(err), sentinel.Message, sentinel.Code)
+		c.h.t.Errorf("%s: got %s, want %s (code %s)%s", op, c.h.errText(err), sentinel.Message, sentinel.Code, codeHint(err, sentinel))
 	}
 }
 
-func entryNames(entries []pluginsdk.Entry) string {
+// sentinelNames are the Go names of the error sentinels, for hints.
+var sentinelNames = map[pluginsdk.Code]string{
+	pluginsdk.ErrNotFound.Code:           "ErrNotFound",
+	pluginsdk.ErrAlreadyExists.Code:      "ErrAlreadyExists",
+	pluginsdk.ErrInvalidArgument.Code:    "ErrInvalidArgument",
+	pluginsdk.ErrPermissionDenied.Code:   "ErrPermissionDenied",
+	pluginsdk.ErrUnavailable.Code:        "ErrUnavailable",
+	pluginsdk.ErrFailedPrecondition.Code: "ErrFailedPrecondition",
+	pluginsdk.ErrInternal.Code:           "ErrInternal",
+}
+
+// codeHint says how to fix an error that lacks the sentinel's code: a plain error (from
+// errors.New or fmt.Errorf) has no code and crosses the wire as Internal, so the host
+// cannot tell "already exists" from a crash.
+func codeHint(err error, sentinel *pluginsdk.Error) string {
+	if err == nil {
+		return ""
+	}
+	switch pluginsdk.CodeOf(err) {
+	case codes.Unknown, codes.Internal:
+		name := sentinelNames[sentinel.Code]
+		return fmt.Sprintf(": a plain error has no code (it arrives as %s); return pluginsdk.Errorf(pluginsdk.%s, …) "+
+			"so the code crosses the wire", pluginsdk.CodeOf(err), name)
+	}
+	return ""
+}
+
+// caseHint explains a failure of name that a case-insensitive store causes: another name
+// of the batch or state differs from it only in case.
+func caseHint(name string, others []string) string {
+	for _, o := range others {
+		if o != name && strings.EqualFold(o, name) {
+			return fmt.Sprintf(" (%q and %q differ only in case: names are case-sensitive, they are two entries; "+
+				"a store that folds case, such as a case-insensitive file system or a COLLATE NOCASE column, "+
+				"must keep them apart, e.g. by encoding names)", o, name)
+		}
+	}
+	return ""
+}
+
+func entryNames(entries []pluginsdk.Entry) string { return quoteNames(namesOf(entries)) }
+
+func namesOf(entries []pluginsdk.Entry) []string {
 	names := make([]string, len(entries))
 	for i, e := range entries {
 		names[i] = e.Name
 	}
-	return quoteNames(names)
+	return names
 }
 
 // quoteNames formats names for a message, shortening long lists and long names.
