@@ -151,7 +151,7 @@ func accountViews(f *Factory) ([]accountView, error) {
 	}
 	active := cfg.Active(f.AccountFlag, f.Getenv("AST_ACCOUNT"))
 	if _, err := cfg.Account(active); err != nil {
-		fmt.Fprintf(f.IO.ErrOut, "warning: the active account %q does not exist; choose one with: ast account use NAME\n", active)
+		warnf(f.IO.ErrOut, "the active account %q does not exist; choose one with: ast account use NAME", active)
 	}
 	var out []accountView
 	for _, n := range cfg.AccountNames() {

@@ -69,14 +69,14 @@ func runBlueprintList(opts *BlueprintListOptions) error {
 		return err
 	}
 	for _, p := range ignored {
-		fmt.Fprintf(opts.IO.ErrOut, "warning: ignoring %s: %s\n", p, deploy.AgentRule)
+		warnf(opts.IO.ErrOut, "ignoring %s: %s", p, deploy.AgentRule)
 	}
 	deployments, bad, err := store.List()
 	if err != nil {
 		return err
 	}
 	for _, e := range bad {
-		fmt.Fprintf(opts.IO.ErrOut, "warning: %v\n", e)
+		warnf(opts.IO.ErrOut, "%v", e)
 	}
 
 	byAgent := map[string]*listedAgent{}

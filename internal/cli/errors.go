@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/ast-cli/ast/internal/termtext"
 	"github.com/ast-cli/ast/pluginsdk"
 )
 
@@ -36,7 +37,9 @@ type silentError struct{ code int }
 func (e *silentError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
 // exitCode prints err on w and returns the exit code for it. This is the one place that
-// turns errors into messages and codes.
+// turns errors into messages and codes. The message passes termtext.Text: an error may
+// quote a server, a plugin, a file or an argument, and none of them reaches the terminal
+// with a raw control or bidi character (newlines and tabs of a multi-line message stay).
 func exitCode(err error, w io.Writer) int {
 	if err == nil {
 		return ExitOK
@@ -48,7 +51,7 @@ func exitCode(err error, w io.Writer) int {
 	var usage *usageError
 	switch {
 	case errors.As(err, &usage), strings.HasPrefix(err.Error(), "unknown command "):
-		fmt.Fprintf(w, "ast: %s\n", err)
+		fmt.Fprintf(w, "ast: %s\n", termtext.Text(err.Error()))
 		// A hint only where the command line itself was not understood; a rule broken by a
 		// name or value is already stated in the message.
 		if msg := err.Error(); strings.HasPrefix(msg, "unknown ") || strings.Contains(msg, "flag") {
@@ -59,9 +62,21 @@ func exitCode(err error, w io.Writer) int {
 		fmt.Fprintln(w, "ast: cancelled")
 		return ExitCancelled
 	case errors.Is(err, pluginsdk.ErrInvalidArgument):
-		fmt.Fprintf(w, "ast: %s\n", err)
+		fmt.Fprintf(w, "ast: %s\n", termtext.Text(err.Error()))
 		return ExitUsage
 	}
-	fmt.Fprintf(w, "ast: %s\n", err)
+	fmt.Fprintf(w, "ast: %s\n", termtext.Text(err.Error()))
 	return ExitFailure
+}
+
+// warnf prints "warning: MESSAGE" on w, the message through termtext.Text like an error's:
+// a warning names files, lines and server text. Every warning of ast goes through it.
+func warnf(w io.Writer, format string, args ...any) {
+	fmt.Fprintf(w, "warning: %s\n", termtext.Text(fmt.Sprintf(format, args...)))
+}
+
+// printError prints "ast: ERR" on w through termtext.Text, for an error that is reported
+// and then carried on as a silentError (exitCode never sees it).
+func printError(w io.Writer, err error) {
+	fmt.Fprintf(w, "ast: %s\n", termtext.Text(err.Error()))
 }

@@ -109,7 +109,7 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 	var warnings []string
 	for _, w := range parsed.Warnings {
 		warnings = append(warnings, fmt.Sprintf("%s:%d: %s", name, w.Line, w.Message))
-		fmt.Fprintf(opts.IO.ErrOut, "warning: %s\n", warnings[len(warnings)-1])
+		warnf(opts.IO.ErrOut, "%s", warnings[len(warnings)-1])
 	}
 
 	b, account, err := opts.Backend(ctx)
@@ -128,7 +128,7 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 	}
 	plan := importer.Build(parsed, existing, importer.Options{Plain: opts.Plain, PlainKeys: opts.PlainKeys, Overwrite: opts.Overwrite})
 	for _, w := range plan.Warnings {
-		fmt.Fprintf(opts.IO.ErrOut, "warning: %s\n", w)
+		warnf(opts.IO.ErrOut, "%s", w)
 	}
 	failures := map[string]error{}
 	if !opts.DryRun {

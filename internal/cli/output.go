@@ -9,6 +9,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
+
+	"github.com/ast-cli/ast/internal/termtext"
 )
 
 // outputFlag adds --output to cmd; the only machine-readable format is json.
@@ -30,7 +32,11 @@ func writeJSON(w io.Writer, v any) error {
 }
 
 // table prints rows as an aligned table with a header on a terminal, and as
-// tab-separated lines without a header when piped (for cut, awk and friends).
+// tab-separated lines without a header when piped (for cut, awk and friends). Every cell
+// passes termtext.Line, the one sanitizer of what ast prints: a control or bidi character
+// in a cell (a value, a name from a server, a path) is shown escaped, a tab as \t and a
+// newline as \n, so a cell stays in its row and column; on a terminal a multi-line cell
+// shows its first line and "…". JSON output (writeJSON) is the exact form.
 type table struct {
 	w      io.Writer
 	tty    bool
@@ -51,7 +57,7 @@ func (t *table) print() error {
 	if !t.tty {
 		for _, r := range t.rows {
 			for i, c := range r {
-				r[i] = tsvCleaner.Replace(c)
+				r[i] = termtext.Line(c)
 			}
 			w.WriteString(strings.Join(r, "\t"))
 			w.WriteByte('\n')
@@ -63,8 +69,9 @@ func (t *table) print() error {
 	for _, r := range t.rows {
 		for i, c := range r {
 			if j := strings.IndexByte(c, '\n'); j >= 0 { // a multi-line plain value: first line only
-				r[i] = c[:j] + "…"
+				c = c[:j] + "…"
 			}
+			r[i] = termtext.Line(c)
 		}
 		fmt.Fprintln(tw, strings.Join(r, "\t"))
 	}
@@ -73,6 +80,3 @@ func (t *table) print() error {
 	}
 	return w.Flush()
 }
-
-// tsvCleaner keeps a piped table's cells on one line and in one column.
-var tsvCleaner = strings.NewReplacer("\t", " ", "\n", " ")

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os/exec"
 
@@ -100,10 +99,10 @@ func runChild(ios *IOStreams, argv []string, env []string) error {
 	// A command that cannot start exits as a shell's would: 127 not found, 126 not executable.
 	switch {
 	case errors.Is(err, exec.ErrNotFound), errors.Is(err, fs.ErrNotExist):
-		fmt.Fprintf(ios.ErrOut, "ast: %v\n", err)
+		printError(ios.ErrOut, err)
 		return &silentError{code: 127}
 	case errors.Is(err, fs.ErrPermission):
-		fmt.Fprintf(ios.ErrOut, "ast: %v\n", err)
+		printError(ios.ErrOut, err)
 		return &silentError{code: 126}
 	case err != nil:
 		return err
