@@ -186,10 +186,13 @@ func (m PutMode) String() string {
 // Result is the outcome of one name in a batch: results[i] answers request item i.
 // Err is nil or an *Error whose code says what went wrong for that name alone.
 // For Get, Entry holds the value; for Put, the written entry's name, kind and version;
-// for Delete, the name.
+// for Delete, the name. Note is an optional short remark for the user about this
+// outcome, printed beside it: plain text, at most a line, never a value (AWS: "scheduled
+// for deletion, restorable until 2026-12-30 (recovery window 30 days)").
 type Result struct {
 	Entry Entry
 	Err   error
+	Note  string
 }
 
 // Info describes a plugin.
@@ -217,6 +220,11 @@ const (
 	// CapAtomicBatch: the names of a Put or Delete batch that succeed are written in one
 	// atomic step: a crash or a concurrent reader sees all of them or none.
 	CapAtomicBatch = "atomic-batch"
+	// CapStream: the plugin's SDK serves the streaming forms of Put and Delete, which
+	// carry each name's result as the backend reports it (Report) and heartbeats
+	// (Heartbeat). The SDK adds it to Info by itself; hosts call plugins without it the
+	// unary way, where results arrive only with the reply.
+	CapStream = "stream"
 )
 
 // ListOptions tunes List.

@@ -20,6 +20,9 @@ type Code = codes.Code
 //   - ErrFailedPrecondition: the backend is not in a state to serve (not configured, a
 //     sealed Vault, a damaged store, a concurrent change lost a check-and-set).
 //   - ErrInternal: anything else; a bug.
+//   - ErrOutcomeUnknown: set by the host side, never by a backend: a Put or Delete failed
+//     (the plugin died, went silent, the user pressed Ctrl-C) before the backend reported
+//     this name's outcome, so it is not known whether the name was written or deleted.
 var (
 	ErrNotFound           = &Error{Code: codes.NotFound, Message: "not found"}
 	ErrAlreadyExists      = &Error{Code: codes.AlreadyExists, Message: "already exists"}
@@ -28,6 +31,7 @@ var (
 	ErrUnavailable        = &Error{Code: codes.Unavailable, Message: "unavailable"}
 	ErrFailedPrecondition = &Error{Code: codes.FailedPrecondition, Message: "failed precondition"}
 	ErrInternal           = &Error{Code: codes.Internal, Message: "internal error"}
+	ErrOutcomeUnknown     = &Error{Code: codes.Aborted, Message: "outcome unknown"}
 )
 
 // Error is a backend error: a code and a message for humans. The message never contains

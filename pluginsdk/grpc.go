@@ -3,7 +3,11 @@ package pluginsdk
 import (
 	"context"
 	"errors"
+	"io"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -77,8 +81,12 @@ func (s *grpcServer) Info(ctx context.Context, _ *pb.InfoRequest) (*pb.InfoRespo
 	if err != nil {
 		return nil, toStatus(err)
 	}
+	caps := info.Capabilities
+	if !slices.Contains(caps, CapStream) { // this SDK serves the stream, whatever the backend says
+		caps = append(slices.Clip(caps), CapStream)
+	}
 	return &pb.InfoResponse{Name: info.Name, Version: info.Version, Protocol: int32(info.Protocol),
-		MaxBatch: int32(info.MaxBatch), Capabilities: info.Capabilities}, nil
+		MaxBatch: int32(info.MaxBatch), Capabilities: caps}, nil
 }
 
 func (s *grpcServer) List(ctx context.Context, r *pb.ListRequest) (*pb.ListResponse, error) {
@@ -105,15 +113,11 @@ func (s *grpcServer) Get(ctx context.Context, r *pb.GetRequest) (*pb.GetResponse
 }
 
 func (s *grpcServer) Put(ctx context.Context, r *pb.PutRequest) (*pb.PutResponse, error) {
-	entries := make([]Entry, len(r.Entries))
-	for i, e := range r.Entries {
-		entries[i] = entryFromProto(e)
-	}
-	res, err := s.impl.Put(ctx, entries, PutMode(r.Mode))
+	res, err := s.impl.Put(ctx, entriesFromProto(r.Entries), PutMode(r.Mode))
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	return &pb.PutResponse{Results: resultsToProto(res)}, nil
+	return &pb.PutResponse{Results: resultsToProto(withoutValues(res))}, nil
 }
 
 func (s *grpcServer) Delete(ctx context.Context, r *pb.DeleteRequest) (*pb.DeleteResponse, error) {
@@ -121,11 +125,111 @@ func (s *grpcServer) Delete(ctx context.Context, r *pb.DeleteRequest) (*pb.Delet
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	return &pb.DeleteResponse{Results: resultsToProto(res)}, nil
+	return &pb.DeleteResponse{Results: resultsToProto(withoutValues(res))}, nil
 }
 
-// grpcClient is the host side: a Backend whose calls go to the plugin.
-type grpcClient struct{ c pb.BackendClient }
+func (s *grpcServer) PutStream(r *pb.PutRequest, st grpc.ServerStreamingServer[pb.BatchEvent]) error {
+	entries := entriesFromProto(r.Entries)
+	return serveStream(st, len(entries), func(ctx context.Context) ([]Result, error) {
+		return s.impl.Put(ctx, entries, PutMode(r.Mode))
+	})
+}
+
+func (s *grpcServer) DeleteStream(r *pb.DeleteRequest, st grpc.ServerStreamingServer[pb.BatchEvent]) error {
+	return serveStream(st, len(r.Names), func(ctx context.Context) ([]Result, error) {
+		return s.impl.Delete(ctx, r.Names)
+	})
+}
+
+// heartbeatGap is the least time between two plain heartbeats on a stream: a backend
+// that calls Heartbeat in a tight loop must not flood the host.
+const heartbeatGap = 500 * time.Millisecond
+
+// serveStream runs a Put or Delete of n items (run) whose Report and Heartbeat calls go
+// to st as they happen, then sends the final results. When run fails, the error ends the
+// stream; what was reported stays reported.
+func serveStream(st grpc.ServerStreamingServer[pb.BatchEvent], n int, run func(context.Context) ([]Result, error)) error {
+	ss := &streamSender{st: st, reported: make([]bool, n)}
+	ctx := WithHeartbeat(WithReporter(st.Context(), ss.result), ss.heartbeat)
+	res, err := run(ctx)
+	ss.close()
+	if err != nil {
+		return toStatus(err)
+	}
+	if len(res) != n {
+		return status.Errorf(codes.Internal, "the backend answered %d results for %d names", len(res), n)
+	}
+	return st.Send(&pb.BatchEvent{Event: &pb.BatchEvent_Final{Final: &pb.BatchResults{Results: resultsToProto(withoutValues(res))}}})
+}
+
+// streamSender sends what a backend reports during one streaming call. gRPC streams are
+// not safe for concurrent sends, and backends report from several goroutines.
+type streamSender struct {
+	mu       sync.Mutex
+	st       grpc.ServerStreamingServer[pb.BatchEvent]
+	reported []bool
+	last     time.Time // when the last message was sent
+	done     bool      // the call returned, or a send failed (the host is gone)
+}
+
+func (s *streamSender) result(i int, r Result) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done || i < 0 || i >= len(s.reported) || s.reported[i] {
+		return
+	}
+	s.reported[i] = true
+	r.Entry.Value = Value{}
+	s.send(&pb.BatchEvent{Event: &pb.BatchEvent_Result{Result: &pb.IndexedResult{Index: int32(i), Result: resultToProto(r)}}})
+}
+
+func (s *streamSender) heartbeat(retry bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.done || (!retry && time.Since(s.last) < heartbeatGap) {
+		return
+	}
+	s.send(&pb.BatchEvent{Event: &pb.BatchEvent_Heartbeat{Heartbeat: &pb.Heartbeat{Retry: retry}}})
+}
+
+// send sends ev; s.mu is held.
+func (s *streamSender) send(ev *pb.BatchEvent) {
+	if err := s.st.Send(ev); err != nil {
+		s.done = true
+		return
+	}
+	s.last = time.Now()
+}
+
+func (s *streamSender) close() {
+	s.mu.Lock()
+	s.done = true
+	s.mu.Unlock()
+}
+
+// grpcClient is the host side: a Backend whose calls go to the plugin. It calls Put and
+// Delete the streaming way when Info says the plugin serves it (CapStream); it asks Info
+// first if it has not been asked yet.
+type grpcClient struct {
+	c      pb.BackendClient
+	stream atomic.Int32 // streamUnknown, streamNo or streamYes
+}
+
+const (
+	streamUnknown int32 = iota
+	streamNo
+	streamYes
+)
+
+// streams reports whether the plugin serves the streaming Put and Delete.
+func (c *grpcClient) streams(ctx context.Context) (bool, error) {
+	if c.stream.Load() == streamUnknown {
+		if _, err := c.Info(ctx); err != nil {
+			return false, err
+		}
+	}
+	return c.stream.Load() == streamYes, nil
+}
 
 func (c *grpcClient) Configure(ctx context.Context, account string, settings map[string]string) error {
 	_, err := c.c.Configure(ctx, &pb.ConfigureRequest{Account: account, Settings: settings})
@@ -136,6 +240,11 @@ func (c *grpcClient) Info(ctx context.Context) (Info, error) {
 	r, err := c.c.Info(ctx, &pb.InfoRequest{})
 	if err != nil {
 		return Info{}, fromStatus(err)
+	}
+	if slices.Contains(r.Capabilities, CapStream) {
+		c.stream.Store(streamYes)
+	} else {
+		c.stream.Store(streamNo)
 	}
 	return Info{Name: r.Name, Version: r.Version, Protocol: int(r.Protocol), MaxBatch: int(r.MaxBatch),
 		Capabilities: r.Capabilities}, nil
@@ -161,44 +270,129 @@ func (c *grpcClient) Get(ctx context.Context, names []string) ([]Result, error) 
 	return resultsFromProto(r.Results, len(names))
 }
 
+// Put sends the entries and returns one result per entry. The caller's WithReporter
+// function sees each result as it comes. When the call fails midway, Put returns the
+// error and all len(entries) results: those that came before the failure are real, the
+// others carry ErrOutcomeUnknown.
 func (c *grpcClient) Put(ctx context.Context, entries []Entry, mode PutMode) ([]Result, error) {
+	col, record := c.collect(ctx, len(entries))
 	// Protobuf strings must be valid UTF-8, so an entry that is not cannot be sent: it is
 	// answered here, per name, as the plugin would have answered it.
-	out := make([]Result, len(entries))
 	var sent []int
 	req := &pb.PutRequest{Mode: pb.PutMode(mode)}
 	for i, e := range entries {
 		if !utf8.ValidString(e.Name) || !utf8.ValidString(e.Value.Reveal()) {
-			out[i] = Result{Entry: Entry{Name: strings.ToValidUTF8(e.Name, "?"), Kind: e.Kind},
-				Err: Errorf(ErrInvalidArgument, "the name or value is not valid UTF-8")}
+			record(i, Result{Entry: Entry{Name: strings.ToValidUTF8(e.Name, "?"), Kind: e.Kind},
+				Err: Errorf(ErrInvalidArgument, "the name or value is not valid UTF-8")})
 			continue
 		}
 		sent = append(sent, i)
 		req.Entries = append(req.Entries, entryToProto(e))
 	}
-	if len(sent) == 0 {
-		return out, nil
+	var err error
+	if len(sent) > 0 {
+		err = c.batch(ctx, len(sent), func(j int, r Result) { record(sent[j], r) },
+			func(ctx context.Context) (grpc.ServerStreamingClient[pb.BatchEvent], error) {
+				return c.c.PutStream(ctx, req)
+			},
+			func(ctx context.Context) ([]*pb.Result, error) {
+				r, err := c.c.Put(ctx, req)
+				return r.GetResults(), err
+			})
 	}
-	r, err := c.c.Put(ctx, req)
-	if err != nil {
-		return nil, fromStatus(err)
-	}
-	res, err := resultsFromProto(r.Results, len(sent))
-	if err != nil {
-		return nil, err
-	}
-	for j, i := range sent {
-		out[i] = res[j]
-	}
-	return out, nil
+	return col.results(func(i int) Result { return OutcomeUnknown(entries[i].Name) }), err
 }
 
+// Delete removes the names and returns one result per name, as Put does.
 func (c *grpcClient) Delete(ctx context.Context, names []string) ([]Result, error) {
-	r, err := c.c.Delete(ctx, &pb.DeleteRequest{Names: names})
-	if err != nil {
-		return nil, fromStatus(err)
+	col, record := c.collect(ctx, len(names))
+	req := &pb.DeleteRequest{Names: names}
+	err := c.batch(ctx, len(names), record,
+		func(ctx context.Context) (grpc.ServerStreamingClient[pb.BatchEvent], error) {
+			return c.c.DeleteStream(ctx, req)
+		},
+		func(ctx context.Context) ([]*pb.Result, error) {
+			r, err := c.c.Delete(ctx, req)
+			return r.GetResults(), err
+		})
+	return col.results(func(i int) Result { return OutcomeUnknown(names[i]) }), err
+}
+
+// collect returns a collector of n results and the function that records one result in
+// it and passes it on to the caller's reporter (once per item).
+func (c *grpcClient) collect(ctx context.Context, n int) (*collector, func(int, Result)) {
+	col, report := newCollector(n), reporterOf(ctx)
+	return col, func(i int, r Result) {
+		if col.record(i, r) {
+			report(i, r)
+		}
 	}
-	return resultsFromProto(r.Results, len(names))
+}
+
+// batch runs one Put or Delete of n items: through the stream when the plugin serves it,
+// else the unary way. record gets each item's result (index into the request) as it
+// comes; the error is the call's.
+func (c *grpcClient) batch(ctx context.Context, n int, record func(int, Result),
+	stream func(context.Context) (grpc.ServerStreamingClient[pb.BatchEvent], error),
+	unary func(context.Context) ([]*pb.Result, error)) error {
+	streams, err := c.streams(ctx)
+	if err != nil {
+		return err
+	}
+	if !streams {
+		rs, err := unary(ctx)
+		if err != nil {
+			return fromStatus(err)
+		}
+		res, err := resultsFromProto(rs, n)
+		if err != nil {
+			return err
+		}
+		for i, r := range res {
+			record(i, r)
+		}
+		return nil
+	}
+	ctx, cancel := context.WithCancel(ctx) // ends the stream when we stop reading it
+	defer cancel()
+	st, err := stream(ctx)
+	if err != nil {
+		return fromStatus(err)
+	}
+	beat := heartbeatOf(ctx)
+	for {
+		ev, err := st.Recv()
+		if errors.Is(err, io.EOF) {
+			return Errorf(ErrInternal, "the plugin ended its reply without the final results")
+		} else if err != nil {
+			return fromStatus(err)
+		}
+		switch e := ev.Event.(type) {
+		case *pb.BatchEvent_Result:
+			if i := int(e.Result.GetIndex()); i >= 0 && i < n {
+				record(i, resultFromProto(e.Result.GetResult()))
+			}
+		case *pb.BatchEvent_Heartbeat:
+			beat(e.Heartbeat.GetRetry())
+		case *pb.BatchEvent_Final:
+			res, err := resultsFromProto(e.Final.GetResults(), n)
+			if err != nil {
+				return err
+			}
+			for i, r := range res {
+				record(i, r) // items already reported keep their first result
+			}
+			return nil
+		}
+	}
+}
+
+func entriesFromProto(es []*pb.Entry) []Entry {
+	out := make([]Entry, len(es))
+	for i, e := range es {
+		out[i] = entryFromProto(e)
+	}
+	return out
 }
 
 func entryToProto(e Entry) *pb.Entry {
@@ -248,16 +442,30 @@ func fromUnixNano(n int64) time.Time {
 	return time.Unix(0, n).UTC()
 }
 
+// withoutValues drops the values of Put and Delete results, whatever the backend put
+// there: only Get carries values.
+func withoutValues(res []Result) []Result {
+	out := slices.Clone(res)
+	for i := range out {
+		out[i].Entry.Value = Value{}
+	}
+	return out
+}
+
 func resultsToProto(res []Result) []*pb.Result {
 	out := make([]*pb.Result, len(res))
 	for i, r := range res {
-		p := &pb.Result{Entry: entryToProto(r.Entry)}
-		if r.Err != nil {
-			p.Code, p.Message = uint32(codeForWire(r.Err)), r.Err.Error()
-		}
-		out[i] = p
+		out[i] = resultToProto(r)
 	}
 	return out
+}
+
+func resultToProto(r Result) *pb.Result {
+	p := &pb.Result{Entry: entryToProto(r.Entry), Note: r.Note}
+	if r.Err != nil {
+		p.Code, p.Message = uint32(codeForWire(r.Err, codes.Internal)), r.Err.Error()
+	}
+	return p
 }
 
 func resultsFromProto(res []*pb.Result, want int) ([]Result, error) {
@@ -266,17 +474,24 @@ func resultsFromProto(res []*pb.Result, want int) ([]Result, error) {
 	}
 	out := make([]Result, len(res))
 	for i, r := range res {
-		out[i].Entry = entryFromProto(r.Entry)
-		if codes.Code(r.Code) != codes.OK {
-			out[i].Err = &Error{Code: codes.Code(r.Code), Message: r.Message}
-		}
+		out[i] = resultFromProto(r)
 	}
 	return out, nil
 }
 
+func resultFromProto(r *pb.Result) Result {
+	out := Result{Entry: entryFromProto(r.GetEntry()), Note: r.GetNote()}
+	if codes.Code(r.GetCode()) != codes.OK {
+		out.Err = &Error{Code: codes.Code(r.GetCode()), Message: r.GetMessage()}
+	}
+	return out
+}
+
 // codeForWire maps an error to its wire code: its *Error code, or Canceled/DeadlineExceeded
-// for context errors, or Internal.
-func codeForWire(err error) codes.Code {
+// for context errors, or plain for any other error. A per-name error without a code is
+// Internal; a call's is Unknown, which tells the host that the backend gave plain text
+// (the host names the plugin in front of it).
+func codeForWire(err error, plain codes.Code) codes.Code {
 	switch c := CodeOf(err); {
 	case c != codes.Unknown:
 		return c
@@ -285,14 +500,14 @@ func codeForWire(err error) codes.Code {
 	case errors.Is(err, context.Canceled):
 		return codes.Canceled
 	}
-	return codes.Internal
+	return plain
 }
 
 func toStatus(err error) error {
 	if err == nil {
 		return nil
 	}
-	return status.Error(codeForWire(err), err.Error())
+	return status.Error(codeForWire(err, codes.Unknown), err.Error())
 }
 
 // fromStatus turns a gRPC error back into an *Error with the same code, so that

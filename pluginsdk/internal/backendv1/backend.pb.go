@@ -214,10 +214,12 @@ func (x *Entry) GetUpdatedAtUnixNano() int64 {
 
 // The outcome of one name of a batch: code is a gRPC status code (0 = OK).
 type Result struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Entry         *Entry                 `protobuf:"bytes,1,opt,name=entry,proto3" json:"entry,omitempty"`
-	Code          uint32                 `protobuf:"varint,2,opt,name=code,proto3" json:"code,omitempty"`
-	Message       string                 `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Entry   *Entry                 `protobuf:"bytes,1,opt,name=entry,proto3" json:"entry,omitempty"`
+	Code    uint32                 `protobuf:"varint,2,opt,name=code,proto3" json:"code,omitempty"`
+	Message string                 `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	// A short remark for the user, never a value ("scheduled for deletion, ...").
+	Note          string `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -273,6 +275,258 @@ func (x *Result) GetMessage() string {
 	return ""
 }
 
+func (x *Result) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+// One message of a streaming Put or Delete. A stream is any number of results and
+// heartbeats, then exactly one final message; a stream that ends without it (an error
+// status) leaves the names not reported with an unknown outcome.
+type BatchEvent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Event:
+	//
+	//	*BatchEvent_Result
+	//	*BatchEvent_Heartbeat
+	//	*BatchEvent_Final
+	Event         isBatchEvent_Event `protobuf_oneof:"event"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchEvent) Reset() {
+	*x = BatchEvent{}
+	mi := &file_backend_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchEvent) ProtoMessage() {}
+
+func (x *BatchEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchEvent.ProtoReflect.Descriptor instead.
+func (*BatchEvent) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *BatchEvent) GetEvent() isBatchEvent_Event {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+func (x *BatchEvent) GetResult() *IndexedResult {
+	if x != nil {
+		if x, ok := x.Event.(*BatchEvent_Result); ok {
+			return x.Result
+		}
+	}
+	return nil
+}
+
+func (x *BatchEvent) GetHeartbeat() *Heartbeat {
+	if x != nil {
+		if x, ok := x.Event.(*BatchEvent_Heartbeat); ok {
+			return x.Heartbeat
+		}
+	}
+	return nil
+}
+
+func (x *BatchEvent) GetFinal() *BatchResults {
+	if x != nil {
+		if x, ok := x.Event.(*BatchEvent_Final); ok {
+			return x.Final
+		}
+	}
+	return nil
+}
+
+type isBatchEvent_Event interface {
+	isBatchEvent_Event()
+}
+
+type BatchEvent_Result struct {
+	Result *IndexedResult `protobuf:"bytes,1,opt,name=result,proto3,oneof"`
+}
+
+type BatchEvent_Heartbeat struct {
+	Heartbeat *Heartbeat `protobuf:"bytes,2,opt,name=heartbeat,proto3,oneof"`
+}
+
+type BatchEvent_Final struct {
+	Final *BatchResults `protobuf:"bytes,3,opt,name=final,proto3,oneof"`
+}
+
+func (*BatchEvent_Result) isBatchEvent_Event() {}
+
+func (*BatchEvent_Heartbeat) isBatchEvent_Event() {}
+
+func (*BatchEvent_Final) isBatchEvent_Event() {}
+
+// The outcome of request item index (0-based), final once sent.
+type IndexedResult struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Index         int32                  `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	Result        *Result                `protobuf:"bytes,2,opt,name=result,proto3" json:"result,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *IndexedResult) Reset() {
+	*x = IndexedResult{}
+	mi := &file_backend_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IndexedResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IndexedResult) ProtoMessage() {}
+
+func (x *IndexedResult) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IndexedResult.ProtoReflect.Descriptor instead.
+func (*IndexedResult) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *IndexedResult) GetIndex() int32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *IndexedResult) GetResult() *Result {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+// The call is alive but waiting; retry says a retry (after a throttle or a transient
+// failure) is beginning.
+type Heartbeat struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Retry         bool                   `protobuf:"varint,1,opt,name=retry,proto3" json:"retry,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Heartbeat) Reset() {
+	*x = Heartbeat{}
+	mi := &file_backend_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Heartbeat) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Heartbeat) ProtoMessage() {}
+
+func (x *Heartbeat) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Heartbeat.ProtoReflect.Descriptor instead.
+func (*Heartbeat) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Heartbeat) GetRetry() bool {
+	if x != nil {
+		return x.Retry
+	}
+	return false
+}
+
+// The outcome of every request item, in request order.
+type BatchResults struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Results       []*Result              `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchResults) Reset() {
+	*x = BatchResults{}
+	mi := &file_backend_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchResults) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchResults) ProtoMessage() {}
+
+func (x *BatchResults) ProtoReflect() protoreflect.Message {
+	mi := &file_backend_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchResults.ProtoReflect.Descriptor instead.
+func (*BatchResults) Descriptor() ([]byte, []int) {
+	return file_backend_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *BatchResults) GetResults() []*Result {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
 type ConfigureRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Account       string                 `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
@@ -283,7 +537,7 @@ type ConfigureRequest struct {
 
 func (x *ConfigureRequest) Reset() {
 	*x = ConfigureRequest{}
-	mi := &file_backend_proto_msgTypes[2]
+	mi := &file_backend_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -295,7 +549,7 @@ func (x *ConfigureRequest) String() string {
 func (*ConfigureRequest) ProtoMessage() {}
 
 func (x *ConfigureRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[2]
+	mi := &file_backend_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -308,7 +562,7 @@ func (x *ConfigureRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigureRequest.ProtoReflect.Descriptor instead.
 func (*ConfigureRequest) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{2}
+	return file_backend_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ConfigureRequest) GetAccount() string {
@@ -333,7 +587,7 @@ type ConfigureResponse struct {
 
 func (x *ConfigureResponse) Reset() {
 	*x = ConfigureResponse{}
-	mi := &file_backend_proto_msgTypes[3]
+	mi := &file_backend_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -345,7 +599,7 @@ func (x *ConfigureResponse) String() string {
 func (*ConfigureResponse) ProtoMessage() {}
 
 func (x *ConfigureResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[3]
+	mi := &file_backend_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -358,7 +612,7 @@ func (x *ConfigureResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigureResponse.ProtoReflect.Descriptor instead.
 func (*ConfigureResponse) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{3}
+	return file_backend_proto_rawDescGZIP(), []int{7}
 }
 
 type InfoRequest struct {
@@ -369,7 +623,7 @@ type InfoRequest struct {
 
 func (x *InfoRequest) Reset() {
 	*x = InfoRequest{}
-	mi := &file_backend_proto_msgTypes[4]
+	mi := &file_backend_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -381,7 +635,7 @@ func (x *InfoRequest) String() string {
 func (*InfoRequest) ProtoMessage() {}
 
 func (x *InfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[4]
+	mi := &file_backend_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -394,7 +648,7 @@ func (x *InfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InfoRequest.ProtoReflect.Descriptor instead.
 func (*InfoRequest) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{4}
+	return file_backend_proto_rawDescGZIP(), []int{8}
 }
 
 type InfoResponse struct {
@@ -410,7 +664,7 @@ type InfoResponse struct {
 
 func (x *InfoResponse) Reset() {
 	*x = InfoResponse{}
-	mi := &file_backend_proto_msgTypes[5]
+	mi := &file_backend_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -422,7 +676,7 @@ func (x *InfoResponse) String() string {
 func (*InfoResponse) ProtoMessage() {}
 
 func (x *InfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[5]
+	mi := &file_backend_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -435,7 +689,7 @@ func (x *InfoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InfoResponse.ProtoReflect.Descriptor instead.
 func (*InfoResponse) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{5}
+	return file_backend_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *InfoResponse) GetName() string {
@@ -482,7 +736,7 @@ type ListRequest struct {
 
 func (x *ListRequest) Reset() {
 	*x = ListRequest{}
-	mi := &file_backend_proto_msgTypes[6]
+	mi := &file_backend_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -494,7 +748,7 @@ func (x *ListRequest) String() string {
 func (*ListRequest) ProtoMessage() {}
 
 func (x *ListRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[6]
+	mi := &file_backend_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -507,7 +761,7 @@ func (x *ListRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRequest.ProtoReflect.Descriptor instead.
 func (*ListRequest) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{6}
+	return file_backend_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListRequest) GetValues() bool {
@@ -526,7 +780,7 @@ type ListResponse struct {
 
 func (x *ListResponse) Reset() {
 	*x = ListResponse{}
-	mi := &file_backend_proto_msgTypes[7]
+	mi := &file_backend_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -538,7 +792,7 @@ func (x *ListResponse) String() string {
 func (*ListResponse) ProtoMessage() {}
 
 func (x *ListResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[7]
+	mi := &file_backend_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -551,7 +805,7 @@ func (x *ListResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListResponse.ProtoReflect.Descriptor instead.
 func (*ListResponse) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{7}
+	return file_backend_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListResponse) GetEntries() []*Entry {
@@ -570,7 +824,7 @@ type GetRequest struct {
 
 func (x *GetRequest) Reset() {
 	*x = GetRequest{}
-	mi := &file_backend_proto_msgTypes[8]
+	mi := &file_backend_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -582,7 +836,7 @@ func (x *GetRequest) String() string {
 func (*GetRequest) ProtoMessage() {}
 
 func (x *GetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[8]
+	mi := &file_backend_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -595,7 +849,7 @@ func (x *GetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRequest.ProtoReflect.Descriptor instead.
 func (*GetRequest) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{8}
+	return file_backend_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetRequest) GetNames() []string {
@@ -614,7 +868,7 @@ type GetResponse struct {
 
 func (x *GetResponse) Reset() {
 	*x = GetResponse{}
-	mi := &file_backend_proto_msgTypes[9]
+	mi := &file_backend_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -626,7 +880,7 @@ func (x *GetResponse) String() string {
 func (*GetResponse) ProtoMessage() {}
 
 func (x *GetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[9]
+	mi := &file_backend_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -639,7 +893,7 @@ func (x *GetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetResponse.ProtoReflect.Descriptor instead.
 func (*GetResponse) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{9}
+	return file_backend_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetResponse) GetResults() []*Result {
@@ -659,7 +913,7 @@ type PutRequest struct {
 
 func (x *PutRequest) Reset() {
 	*x = PutRequest{}
-	mi := &file_backend_proto_msgTypes[10]
+	mi := &file_backend_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -671,7 +925,7 @@ func (x *PutRequest) String() string {
 func (*PutRequest) ProtoMessage() {}
 
 func (x *PutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[10]
+	mi := &file_backend_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -684,7 +938,7 @@ func (x *PutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutRequest.ProtoReflect.Descriptor instead.
 func (*PutRequest) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{10}
+	return file_backend_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *PutRequest) GetEntries() []*Entry {
@@ -710,7 +964,7 @@ type PutResponse struct {
 
 func (x *PutResponse) Reset() {
 	*x = PutResponse{}
-	mi := &file_backend_proto_msgTypes[11]
+	mi := &file_backend_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -722,7 +976,7 @@ func (x *PutResponse) String() string {
 func (*PutResponse) ProtoMessage() {}
 
 func (x *PutResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[11]
+	mi := &file_backend_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -735,7 +989,7 @@ func (x *PutResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutResponse.ProtoReflect.Descriptor instead.
 func (*PutResponse) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{11}
+	return file_backend_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *PutResponse) GetResults() []*Result {
@@ -754,7 +1008,7 @@ type DeleteRequest struct {
 
 func (x *DeleteRequest) Reset() {
 	*x = DeleteRequest{}
-	mi := &file_backend_proto_msgTypes[12]
+	mi := &file_backend_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -766,7 +1020,7 @@ func (x *DeleteRequest) String() string {
 func (*DeleteRequest) ProtoMessage() {}
 
 func (x *DeleteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[12]
+	mi := &file_backend_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -779,7 +1033,7 @@ func (x *DeleteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRequest) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{12}
+	return file_backend_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *DeleteRequest) GetNames() []string {
@@ -798,7 +1052,7 @@ type DeleteResponse struct {
 
 func (x *DeleteResponse) Reset() {
 	*x = DeleteResponse{}
-	mi := &file_backend_proto_msgTypes[13]
+	mi := &file_backend_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -810,7 +1064,7 @@ func (x *DeleteResponse) String() string {
 func (*DeleteResponse) ProtoMessage() {}
 
 func (x *DeleteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_backend_proto_msgTypes[13]
+	mi := &file_backend_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -823,7 +1077,7 @@ func (x *DeleteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteResponse.ProtoReflect.Descriptor instead.
 func (*DeleteResponse) Descriptor() ([]byte, []int) {
-	return file_backend_proto_rawDescGZIP(), []int{13}
+	return file_backend_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *DeleteResponse) GetResults() []*Result {
@@ -844,11 +1098,25 @@ const file_backend_proto_rawDesc = "" +
 	"\x05value\x18\x03 \x01(\tR\x05value\x12\x18\n" +
 	"\aversion\x18\x04 \x01(\x03R\aversion\x12/\n" +
 	"\x14created_at_unix_nano\x18\x05 \x01(\x03R\x11createdAtUnixNano\x12/\n" +
-	"\x14updated_at_unix_nano\x18\x06 \x01(\x03R\x11updatedAtUnixNano\"c\n" +
+	"\x14updated_at_unix_nano\x18\x06 \x01(\x03R\x11updatedAtUnixNano\"w\n" +
 	"\x06Result\x12+\n" +
 	"\x05entry\x18\x01 \x01(\v2\x15.ast.backend.v1.EntryR\x05entry\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\rR\x04code\x12\x18\n" +
-	"\amessage\x18\x03 \x01(\tR\amessage\"\xb5\x01\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\x12\x12\n" +
+	"\x04note\x18\x04 \x01(\tR\x04note\"\xbf\x01\n" +
+	"\n" +
+	"BatchEvent\x127\n" +
+	"\x06result\x18\x01 \x01(\v2\x1d.ast.backend.v1.IndexedResultH\x00R\x06result\x129\n" +
+	"\theartbeat\x18\x02 \x01(\v2\x19.ast.backend.v1.HeartbeatH\x00R\theartbeat\x124\n" +
+	"\x05final\x18\x03 \x01(\v2\x1c.ast.backend.v1.BatchResultsH\x00R\x05finalB\a\n" +
+	"\x05event\"U\n" +
+	"\rIndexedResult\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\x05R\x05index\x12.\n" +
+	"\x06result\x18\x02 \x01(\v2\x16.ast.backend.v1.ResultR\x06result\"!\n" +
+	"\tHeartbeat\x12\x14\n" +
+	"\x05retry\x18\x01 \x01(\bR\x05retry\"@\n" +
+	"\fBatchResults\x120\n" +
+	"\aresults\x18\x01 \x03(\v2\x16.ast.backend.v1.ResultR\aresults\"\xb5\x01\n" +
 	"\x10ConfigureRequest\x12\x18\n" +
 	"\aaccount\x18\x01 \x01(\tR\aaccount\x12J\n" +
 	"\bsettings\x18\x02 \x03(\v2..ast.backend.v1.ConfigureRequest.SettingsEntryR\bsettings\x1a;\n" +
@@ -891,14 +1159,16 @@ const file_backend_proto_rawDesc = "" +
 	"\x14PUT_MODE_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fPUT_MODE_CREATE\x10\x01\x12\x13\n" +
 	"\x0fPUT_MODE_UPDATE\x10\x02\x12\x13\n" +
-	"\x0fPUT_MODE_UPSERT\x10\x032\xaa\x03\n" +
+	"\x0fPUT_MODE_UPSERT\x10\x032\xbe\x04\n" +
 	"\aBackend\x12P\n" +
 	"\tConfigure\x12 .ast.backend.v1.ConfigureRequest\x1a!.ast.backend.v1.ConfigureResponse\x12A\n" +
 	"\x04Info\x12\x1b.ast.backend.v1.InfoRequest\x1a\x1c.ast.backend.v1.InfoResponse\x12A\n" +
 	"\x04List\x12\x1b.ast.backend.v1.ListRequest\x1a\x1c.ast.backend.v1.ListResponse\x12>\n" +
 	"\x03Get\x12\x1a.ast.backend.v1.GetRequest\x1a\x1b.ast.backend.v1.GetResponse\x12>\n" +
 	"\x03Put\x12\x1a.ast.backend.v1.PutRequest\x1a\x1b.ast.backend.v1.PutResponse\x12G\n" +
-	"\x06Delete\x12\x1d.ast.backend.v1.DeleteRequest\x1a\x1e.ast.backend.v1.DeleteResponseB5Z3github.com/ast-cli/ast/pluginsdk/internal/backendv1b\x06proto3"
+	"\x06Delete\x12\x1d.ast.backend.v1.DeleteRequest\x1a\x1e.ast.backend.v1.DeleteResponse\x12E\n" +
+	"\tPutStream\x12\x1a.ast.backend.v1.PutRequest\x1a\x1a.ast.backend.v1.BatchEvent0\x01\x12K\n" +
+	"\fDeleteStream\x12\x1d.ast.backend.v1.DeleteRequest\x1a\x1a.ast.backend.v1.BatchEvent0\x01B5Z3github.com/ast-cli/ast/pluginsdk/internal/backendv1b\x06proto3"
 
 var (
 	file_backend_proto_rawDescOnce sync.Once
@@ -913,53 +1183,66 @@ func file_backend_proto_rawDescGZIP() []byte {
 }
 
 var file_backend_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_backend_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_backend_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_backend_proto_goTypes = []any{
 	(Kind)(0),                 // 0: ast.backend.v1.Kind
 	(PutMode)(0),              // 1: ast.backend.v1.PutMode
 	(*Entry)(nil),             // 2: ast.backend.v1.Entry
 	(*Result)(nil),            // 3: ast.backend.v1.Result
-	(*ConfigureRequest)(nil),  // 4: ast.backend.v1.ConfigureRequest
-	(*ConfigureResponse)(nil), // 5: ast.backend.v1.ConfigureResponse
-	(*InfoRequest)(nil),       // 6: ast.backend.v1.InfoRequest
-	(*InfoResponse)(nil),      // 7: ast.backend.v1.InfoResponse
-	(*ListRequest)(nil),       // 8: ast.backend.v1.ListRequest
-	(*ListResponse)(nil),      // 9: ast.backend.v1.ListResponse
-	(*GetRequest)(nil),        // 10: ast.backend.v1.GetRequest
-	(*GetResponse)(nil),       // 11: ast.backend.v1.GetResponse
-	(*PutRequest)(nil),        // 12: ast.backend.v1.PutRequest
-	(*PutResponse)(nil),       // 13: ast.backend.v1.PutResponse
-	(*DeleteRequest)(nil),     // 14: ast.backend.v1.DeleteRequest
-	(*DeleteResponse)(nil),    // 15: ast.backend.v1.DeleteResponse
-	nil,                       // 16: ast.backend.v1.ConfigureRequest.SettingsEntry
+	(*BatchEvent)(nil),        // 4: ast.backend.v1.BatchEvent
+	(*IndexedResult)(nil),     // 5: ast.backend.v1.IndexedResult
+	(*Heartbeat)(nil),         // 6: ast.backend.v1.Heartbeat
+	(*BatchResults)(nil),      // 7: ast.backend.v1.BatchResults
+	(*ConfigureRequest)(nil),  // 8: ast.backend.v1.ConfigureRequest
+	(*ConfigureResponse)(nil), // 9: ast.backend.v1.ConfigureResponse
+	(*InfoRequest)(nil),       // 10: ast.backend.v1.InfoRequest
+	(*InfoResponse)(nil),      // 11: ast.backend.v1.InfoResponse
+	(*ListRequest)(nil),       // 12: ast.backend.v1.ListRequest
+	(*ListResponse)(nil),      // 13: ast.backend.v1.ListResponse
+	(*GetRequest)(nil),        // 14: ast.backend.v1.GetRequest
+	(*GetResponse)(nil),       // 15: ast.backend.v1.GetResponse
+	(*PutRequest)(nil),        // 16: ast.backend.v1.PutRequest
+	(*PutResponse)(nil),       // 17: ast.backend.v1.PutResponse
+	(*DeleteRequest)(nil),     // 18: ast.backend.v1.DeleteRequest
+	(*DeleteResponse)(nil),    // 19: ast.backend.v1.DeleteResponse
+	nil,                       // 20: ast.backend.v1.ConfigureRequest.SettingsEntry
 }
 var file_backend_proto_depIdxs = []int32{
 	0,  // 0: ast.backend.v1.Entry.kind:type_name -> ast.backend.v1.Kind
 	2,  // 1: ast.backend.v1.Result.entry:type_name -> ast.backend.v1.Entry
-	16, // 2: ast.backend.v1.ConfigureRequest.settings:type_name -> ast.backend.v1.ConfigureRequest.SettingsEntry
-	2,  // 3: ast.backend.v1.ListResponse.entries:type_name -> ast.backend.v1.Entry
-	3,  // 4: ast.backend.v1.GetResponse.results:type_name -> ast.backend.v1.Result
-	2,  // 5: ast.backend.v1.PutRequest.entries:type_name -> ast.backend.v1.Entry
-	1,  // 6: ast.backend.v1.PutRequest.mode:type_name -> ast.backend.v1.PutMode
-	3,  // 7: ast.backend.v1.PutResponse.results:type_name -> ast.backend.v1.Result
-	3,  // 8: ast.backend.v1.DeleteResponse.results:type_name -> ast.backend.v1.Result
-	4,  // 9: ast.backend.v1.Backend.Configure:input_type -> ast.backend.v1.ConfigureRequest
-	6,  // 10: ast.backend.v1.Backend.Info:input_type -> ast.backend.v1.InfoRequest
-	8,  // 11: ast.backend.v1.Backend.List:input_type -> ast.backend.v1.ListRequest
-	10, // 12: ast.backend.v1.Backend.Get:input_type -> ast.backend.v1.GetRequest
-	12, // 13: ast.backend.v1.Backend.Put:input_type -> ast.backend.v1.PutRequest
-	14, // 14: ast.backend.v1.Backend.Delete:input_type -> ast.backend.v1.DeleteRequest
-	5,  // 15: ast.backend.v1.Backend.Configure:output_type -> ast.backend.v1.ConfigureResponse
-	7,  // 16: ast.backend.v1.Backend.Info:output_type -> ast.backend.v1.InfoResponse
-	9,  // 17: ast.backend.v1.Backend.List:output_type -> ast.backend.v1.ListResponse
-	11, // 18: ast.backend.v1.Backend.Get:output_type -> ast.backend.v1.GetResponse
-	13, // 19: ast.backend.v1.Backend.Put:output_type -> ast.backend.v1.PutResponse
-	15, // 20: ast.backend.v1.Backend.Delete:output_type -> ast.backend.v1.DeleteResponse
-	15, // [15:21] is the sub-list for method output_type
-	9,  // [9:15] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	5,  // 2: ast.backend.v1.BatchEvent.result:type_name -> ast.backend.v1.IndexedResult
+	6,  // 3: ast.backend.v1.BatchEvent.heartbeat:type_name -> ast.backend.v1.Heartbeat
+	7,  // 4: ast.backend.v1.BatchEvent.final:type_name -> ast.backend.v1.BatchResults
+	3,  // 5: ast.backend.v1.IndexedResult.result:type_name -> ast.backend.v1.Result
+	3,  // 6: ast.backend.v1.BatchResults.results:type_name -> ast.backend.v1.Result
+	20, // 7: ast.backend.v1.ConfigureRequest.settings:type_name -> ast.backend.v1.ConfigureRequest.SettingsEntry
+	2,  // 8: ast.backend.v1.ListResponse.entries:type_name -> ast.backend.v1.Entry
+	3,  // 9: ast.backend.v1.GetResponse.results:type_name -> ast.backend.v1.Result
+	2,  // 10: ast.backend.v1.PutRequest.entries:type_name -> ast.backend.v1.Entry
+	1,  // 11: ast.backend.v1.PutRequest.mode:type_name -> ast.backend.v1.PutMode
+	3,  // 12: ast.backend.v1.PutResponse.results:type_name -> ast.backend.v1.Result
+	3,  // 13: ast.backend.v1.DeleteResponse.results:type_name -> ast.backend.v1.Result
+	8,  // 14: ast.backend.v1.Backend.Configure:input_type -> ast.backend.v1.ConfigureRequest
+	10, // 15: ast.backend.v1.Backend.Info:input_type -> ast.backend.v1.InfoRequest
+	12, // 16: ast.backend.v1.Backend.List:input_type -> ast.backend.v1.ListRequest
+	14, // 17: ast.backend.v1.Backend.Get:input_type -> ast.backend.v1.GetRequest
+	16, // 18: ast.backend.v1.Backend.Put:input_type -> ast.backend.v1.PutRequest
+	18, // 19: ast.backend.v1.Backend.Delete:input_type -> ast.backend.v1.DeleteRequest
+	16, // 20: ast.backend.v1.Backend.PutStream:input_type -> ast.backend.v1.PutRequest
+	18, // 21: ast.backend.v1.Backend.DeleteStream:input_type -> ast.backend.v1.DeleteRequest
+	9,  // 22: ast.backend.v1.Backend.Configure:output_type -> ast.backend.v1.ConfigureResponse
+	11, // 23: ast.backend.v1.Backend.Info:output_type -> ast.backend.v1.InfoResponse
+	13, // 24: ast.backend.v1.Backend.List:output_type -> ast.backend.v1.ListResponse
+	15, // 25: ast.backend.v1.Backend.Get:output_type -> ast.backend.v1.GetResponse
+	17, // 26: ast.backend.v1.Backend.Put:output_type -> ast.backend.v1.PutResponse
+	19, // 27: ast.backend.v1.Backend.Delete:output_type -> ast.backend.v1.DeleteResponse
+	4,  // 28: ast.backend.v1.Backend.PutStream:output_type -> ast.backend.v1.BatchEvent
+	4,  // 29: ast.backend.v1.Backend.DeleteStream:output_type -> ast.backend.v1.BatchEvent
+	22, // [22:30] is the sub-list for method output_type
+	14, // [14:22] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_backend_proto_init() }
@@ -967,13 +1250,18 @@ func file_backend_proto_init() {
 	if File_backend_proto != nil {
 		return
 	}
+	file_backend_proto_msgTypes[2].OneofWrappers = []any{
+		(*BatchEvent_Result)(nil),
+		(*BatchEvent_Heartbeat)(nil),
+		(*BatchEvent_Final)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_backend_proto_rawDesc), len(file_backend_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   15,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

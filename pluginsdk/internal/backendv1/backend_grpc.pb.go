@@ -23,12 +23,14 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Backend_Configure_FullMethodName = "/ast.backend.v1.Backend/Configure"
-	Backend_Info_FullMethodName      = "/ast.backend.v1.Backend/Info"
-	Backend_List_FullMethodName      = "/ast.backend.v1.Backend/List"
-	Backend_Get_FullMethodName       = "/ast.backend.v1.Backend/Get"
-	Backend_Put_FullMethodName       = "/ast.backend.v1.Backend/Put"
-	Backend_Delete_FullMethodName    = "/ast.backend.v1.Backend/Delete"
+	Backend_Configure_FullMethodName    = "/ast.backend.v1.Backend/Configure"
+	Backend_Info_FullMethodName         = "/ast.backend.v1.Backend/Info"
+	Backend_List_FullMethodName         = "/ast.backend.v1.Backend/List"
+	Backend_Get_FullMethodName          = "/ast.backend.v1.Backend/Get"
+	Backend_Put_FullMethodName          = "/ast.backend.v1.Backend/Put"
+	Backend_Delete_FullMethodName       = "/ast.backend.v1.Backend/Delete"
+	Backend_PutStream_FullMethodName    = "/ast.backend.v1.Backend/PutStream"
+	Backend_DeleteStream_FullMethodName = "/ast.backend.v1.Backend/DeleteStream"
 )
 
 // BackendClient is the client API for Backend service.
@@ -41,6 +43,12 @@ type BackendClient interface {
 	Get(ctx context.Context, in *GetRequest, opts ...grpc.CallOption) (*GetResponse, error)
 	Put(ctx context.Context, in *PutRequest, opts ...grpc.CallOption) (*PutResponse, error)
 	Delete(ctx context.Context, in *DeleteRequest, opts ...grpc.CallOption) (*DeleteResponse, error)
+	// The streaming forms of Put and Delete (capability "stream"): the plugin sends each
+	// name's result as it happens, heartbeats while it waits, and the results of the whole
+	// batch last. Served beside the unary forms, which hosts use for plugins without the
+	// capability; both are protocol 1.
+	PutStream(ctx context.Context, in *PutRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BatchEvent], error)
+	DeleteStream(ctx context.Context, in *DeleteRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BatchEvent], error)
 }
 
 type backendClient struct {
@@ -111,6 +119,44 @@ func (c *backendClient) Delete(ctx context.Context, in *DeleteRequest, opts ...g
 	return out, nil
 }
 
+func (c *backendClient) PutStream(ctx context.Context, in *PutRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BatchEvent], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Backend_ServiceDesc.Streams[0], Backend_PutStream_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[PutRequest, BatchEvent]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Backend_PutStreamClient = grpc.ServerStreamingClient[BatchEvent]
+
+func (c *backendClient) DeleteStream(ctx context.Context, in *DeleteRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[BatchEvent], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Backend_ServiceDesc.Streams[1], Backend_DeleteStream_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[DeleteRequest, BatchEvent]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Backend_DeleteStreamClient = grpc.ServerStreamingClient[BatchEvent]
+
 // BackendServer is the server API for Backend service.
 // All implementations must embed UnimplementedBackendServer
 // for forward compatibility.
@@ -121,6 +167,12 @@ type BackendServer interface {
 	Get(context.Context, *GetRequest) (*GetResponse, error)
 	Put(context.Context, *PutRequest) (*PutResponse, error)
 	Delete(context.Context, *DeleteRequest) (*DeleteResponse, error)
+	// The streaming forms of Put and Delete (capability "stream"): the plugin sends each
+	// name's result as it happens, heartbeats while it waits, and the results of the whole
+	// batch last. Served beside the unary forms, which hosts use for plugins without the
+	// capability; both are protocol 1.
+	PutStream(*PutRequest, grpc.ServerStreamingServer[BatchEvent]) error
+	DeleteStream(*DeleteRequest, grpc.ServerStreamingServer[BatchEvent]) error
 	mustEmbedUnimplementedBackendServer()
 }
 
@@ -148,6 +200,12 @@ func (UnimplementedBackendServer) Put(context.Context, *PutRequest) (*PutRespons
 }
 func (UnimplementedBackendServer) Delete(context.Context, *DeleteRequest) (*DeleteResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Delete not implemented")
+}
+func (UnimplementedBackendServer) PutStream(*PutRequest, grpc.ServerStreamingServer[BatchEvent]) error {
+	return status.Error(codes.Unimplemented, "method PutStream not implemented")
+}
+func (UnimplementedBackendServer) DeleteStream(*DeleteRequest, grpc.ServerStreamingServer[BatchEvent]) error {
+	return status.Error(codes.Unimplemented, "method DeleteStream not implemented")
 }
 func (UnimplementedBackendServer) mustEmbedUnimplementedBackendServer() {}
 func (UnimplementedBackendServer) testEmbeddedByValue()                 {}
@@ -278,6 +336,28 @@ func _Backend_Delete_Handler(srv interface{}, ctx context.Context, dec func(inte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Backend_PutStream_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(PutRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(BackendServer).PutStream(m, &grpc.GenericServerStream[PutRequest, BatchEvent]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Backend_PutStreamServer = grpc.ServerStreamingServer[BatchEvent]
+
+func _Backend_DeleteStream_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(DeleteRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(BackendServer).DeleteStream(m, &grpc.GenericServerStream[DeleteRequest, BatchEvent]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Backend_DeleteStreamServer = grpc.ServerStreamingServer[BatchEvent]
+
 // Backend_ServiceDesc is the grpc.ServiceDesc for Backend service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -310,6 +390,17 @@ var Backend_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _Backend_Delete_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "PutStream",
+			Handler:       _Backend_PutStream_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "DeleteStream",
+			Handler:       _Backend_DeleteStream_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "backend.proto",
 }
