@@ -13,18 +13,26 @@ import (
 	"time"
 
 	"filippo.io/age"
-	"github.com/gofrs/flock"
 	"github.com/google/renameio/v2"
 
+	"github.com/ast-cli/ast/internal/fsperm"
 	"github.com/ast-cli/ast/pluginsdk"
 )
 
-// Modes of everything the backend creates. They are set with chmod after creation, so
-// the umask cannot widen or narrow them.
+// Modes of everything the backend creates. They are set on the descriptor (or, for a
+// directory just made, by chmod), so the umask cannot widen or narrow them.
 const (
-	fileMode = 0o600
-	dirMode  = 0o700
+	fileMode = fsperm.FileMode
+	dirMode  = fsperm.DirMode
 )
+
+// MaxStoreBytes is the largest store file the backend opens or writes: 64 MiB. Measured
+// on 2 shared cores under load (RELIABILITY.md, issue 12): a write into a 64 MiB store
+// (decrypt, parse, encode, encrypt, fsync) takes about 6 s and 300 MB of memory, a tenth of
+// the 60 s per-call timeout; the design's largest batch, 10,000 values of 64 KiB
+// (640 MiB), took 57 to 64 s and 4 GB, past the timeout. 64 MiB holds 1,000 values of
+// 64 KiB, or 10,000 of 6 KiB.
+const MaxStoreBytes = 64 << 20
 
 // keyring is an account's age identity: identities decrypt, recipient encrypts.
 type keyring struct {
@@ -39,16 +47,23 @@ type keyring struct {
 // group or others; the key file is missing, open to others or unusable; the file cannot
 // be decrypted or parsed. Other I/O errors are ErrInternal.
 func readStore(p paths, loadKey func() (*keyring, error)) (store, error) {
-	f, err := os.Open(p.store)
+	if err := checkDirs(p); err != nil {
+		return nil, err
+	}
+	f, err := fsperm.Open(p.store, os.O_RDONLY, fsperm.Private)
 	if errors.Is(err, fs.ErrNotExist) {
 		return store{}, nil
 	}
 	if err != nil {
-		return nil, ioError("opening the local store", p.store, err)
+		return nil, fileError("local store", p.store, err)
 	}
 	defer f.Close()
-	if err := checkPrivate(f, "local store"); err != nil {
-		return nil, err
+	if fi, err := f.Stat(); err != nil {
+		return nil, ioError("checking", p.store, err)
+	} else if fi.Size() > MaxStoreBytes {
+		return nil, pluginsdk.Errorf(pluginsdk.ErrFailedPrecondition,
+			"the local store %s is %d MiB, more than the %d MiB the local backend opens (a larger store cannot be read and written within the per-call timeout); it was left unchanged: move entries to another account or backend",
+			p.store, fi.Size()>>20, MaxStoreBytes>>20)
 	}
 	keys, err := loadKey()
 	if err != nil {
@@ -57,7 +72,12 @@ func readStore(p paths, loadKey func() (*keyring, error)) (store, error) {
 	plaintext, err := age.Decrypt(f, keys.identities...)
 	var data []byte
 	if err == nil {
-		data, err = io.ReadAll(plaintext)
+		// The file's size bounds the plaintext (age adds, never removes); the limit is
+		// read again in case the file grows under the reader.
+		data, err = io.ReadAll(io.LimitReader(plaintext, MaxStoreBytes+1))
+		if err == nil && len(data) > MaxStoreBytes {
+			err = errors.New("it grew past the size limit while being read")
+		}
 	}
 	if err != nil {
 		var noMatch *age.NoIdentityMatchError
@@ -68,12 +88,17 @@ func readStore(p paths, loadKey func() (*keyring, error)) (store, error) {
 		return nil, pluginsdk.Errorf(pluginsdk.ErrFailedPrecondition,
 			"the local store %s cannot be decrypted: %s; it was left unchanged", p.store, reason)
 	}
-	s, err := decodeStore(data)
+	doc, err := decodeStore(data)
 	if err != nil {
 		return nil, pluginsdk.Errorf(pluginsdk.ErrFailedPrecondition,
 			"the local store %s cannot be parsed: %v; it was left unchanged", p.store, err)
 	}
-	return s, nil
+	if doc.account != "" && doc.account != p.account {
+		return nil, pluginsdk.Errorf(pluginsdk.ErrFailedPrecondition,
+			"the local store %s belongs to account %q, not %q (was another account's store copied over it?); it was left unchanged: restore this account's store, or use it as account %s",
+			p.store, doc.account, p.account, doc.account)
+	}
+	return doc.entries, nil
 }
 
 // writeStore encrypts s to keys and replaces p.store with it in one durable step: a temp
@@ -81,9 +106,16 @@ func readStore(p paths, loadKey func() (*keyring, error)) (store, error) {
 // the old or the new file, never a mix; a stray temp file is removed by the next write.
 // The caller holds the account's lock.
 func writeStore(p paths, s store, keys *keyring) error {
-	plaintext, err := s.encode()
+	plaintext, err := s.encode(p.account)
 	if err != nil {
 		return pluginsdk.Errorf(pluginsdk.ErrInternal, "%v", err)
+	}
+	// age's overhead is a header and 16 bytes per 64 KiB chunk; the plaintext limit is
+	// checked with that margin so that the written file opens again.
+	if len(plaintext)+len(plaintext)/4096+1024 > MaxStoreBytes {
+		return pluginsdk.Errorf(pluginsdk.ErrFailedPrecondition,
+			"the write would make the local store %s about %d MiB, more than the %d MiB the local backend opens (a larger store cannot be read and written within the per-call timeout); nothing was written: move entries to another account or backend",
+			p.store, len(plaintext)>>20, MaxStoreBytes>>20)
 	}
 	removeStrayTemps(p.vaults, filepath.Base(p.store))
 	return writeFileAtomic(p.store, func(w io.Writer) error {
@@ -101,7 +133,8 @@ func writeStore(p paths, s store, keys *keyring) error {
 // writeFileAtomic writes path through a temp file in its directory (mode 0600 whatever
 // the umask), fsyncs it, renames it over path and fsyncs the directory, because rename
 // alone is not durable until the directory entry is on disk. renameio does all but the
-// last step.
+// last step; it creates the temp file with O_CREATE|O_EXCL (a planted link at the temp
+// name fails the create, never followed) and sets its mode with fchmod.
 func writeFileAtomic(path string, write func(io.Writer) error) error {
 	dir := filepath.Dir(path)
 	pending, err := renameio.NewPendingFile(path, renameio.WithTempDir(dir), renameio.WithStaticPermissions(fileMode))
@@ -148,26 +181,36 @@ func removeStrayTemps(dir, base string) {
 	}
 }
 
-// checkPrivate refuses a file that group or others may read or write: it holds secrets
-// or the key to them. what names the file in the message ("local store", "key file").
-func checkPrivate(f *os.File, what string) error {
-	fi, err := f.Stat()
-	if err != nil {
-		return ioError("checking", f.Name(), err)
-	}
-	if !fi.Mode().IsRegular() {
-		return pluginsdk.Errorf(pluginsdk.ErrFailedPrecondition, "the %s %s is not a regular file", what, f.Name())
-	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return pluginsdk.Errorf(pluginsdk.ErrFailedPrecondition,
-			"the %s %s is open to group or others (mode %04o) and ast refuses to use it; fix it with: chmod 600 %s",
-			what, f.Name(), perm, f.Name())
+// checkDirs applies fsperm's rule to the account's directories that exist: the data
+// directory, vaults/ and the key file's directory.
+func checkDirs(p paths) error {
+	for _, d := range []string{p.dir, p.vaults, filepath.Dir(p.keyFile)} {
+		if err := fsperm.CheckDirs(d); err != nil {
+			return fileError("local backend's directory", d, err)
+		}
 	}
 	return nil
 }
 
+// fileError words a failed open or check of path: a path that breaks fsperm's rule (a
+// foreign owner, group/other access, a symbolic link) is ErrFailedPrecondition with the
+// command that fixes it; anything else is an ioError. what names the file ("local
+// store", "key file").
+func fileError(what, path string, err error) error {
+	var fe *fsperm.Error
+	if errors.As(err, &fe) {
+		return pluginsdk.Errorf(pluginsdk.ErrFailedPrecondition, "the %s %v", what, fe)
+	}
+	return ioError("opening the "+what, path, err)
+}
+
 // readKey reads the age identity file at path. A missing file is fs.ErrNotExist
 // (unwrapped, for the caller to decide); every other problem is ErrFailedPrecondition.
+//
+// The key file may be a symbolic link (the key_file setting, or a link to a backup
+// medium); what is opened is judged on its descriptor: owned by the user or root and
+// private, or it is refused, so that a key planted by another user (values would then be
+// encrypted to their key) is never used.
 func readKey(path string) (*keyring, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -177,8 +220,8 @@ func readKey(path string) (*keyring, error) {
 		return nil, ioError("opening the key file", path, err)
 	}
 	defer f.Close()
-	if err := checkPrivate(f, "key file"); err != nil {
-		return nil, err
+	if err := fsperm.CheckFile(f, fsperm.Private); err != nil {
+		return nil, fileError("key file", path, err)
 	}
 	// age's parse errors never quote key material, but they are reduced to a fixed text
 	// anyway: the key file is the one file whose contents must never reach a log.
@@ -268,49 +311,30 @@ func missingKeyError(p paths, why string) error {
 
 // ensureDir creates dir (and missing parents) with mode 0700 whatever the umask, and
 // fsyncs the parent of each directory it makes, so that a durable store is not lost with
-// a directory entry. A directory that exists is left as it is; a file in its place is
-// ErrFailedPrecondition.
+// a directory entry. A directory that exists must pass fsperm's rule (owned by the user
+// or root, not writable by group or others): ErrFailedPrecondition with the fix.
 func ensureDir(dir string) error {
-	fi, err := os.Stat(dir)
-	switch {
-	case err == nil && fi.IsDir():
-		return nil
-	case err == nil:
-		return pluginsdk.Errorf(pluginsdk.ErrFailedPrecondition, "%s is not a directory", dir)
-	case !errors.Is(err, fs.ErrNotExist):
-		return ioError("checking the directory", dir, err)
-	}
-	parent := filepath.Dir(dir)
-	if parent != dir {
-		if err := ensureDir(parent); err != nil {
-			return err
-		}
-	}
-	if err := os.Mkdir(dir, dirMode); errors.Is(err, fs.ErrExist) {
-		return nil // made by a concurrent writer
-	} else if err != nil {
-		return ioError("creating the directory", dir, err)
-	}
-	if err := os.Chmod(dir, dirMode); err != nil {
-		return ioError("setting the mode of", dir, err)
-	}
-	if err := syncDir(parent); err != nil {
-		return ioError("syncing the directory", parent, err)
+	if err := fsperm.EnsureDir(dir, syncDir); err != nil {
+		return fileError("local backend's directory", dir, err)
 	}
 	return nil
 }
 
-// lockFile takes an exclusive lock on path (created with mode 0600) and returns its
-// release. It waits while another process or Backend holds it, until ctx is done:
-// ErrUnavailable, naming what (the resource the lock guards).
+// lockFile takes an exclusive lock on path and returns its release. It waits while
+// another process or Backend holds it, until ctx is done: ErrUnavailable, naming what
+// (the resource the lock guards).
 //
-// The lock is flock(2) on a file of its own that is never removed (removing a lock file
-// races with a process that has just opened it). Each call opens the file anew, so two
-// Backends in one process exclude each other as two processes do.
+// The lock is flock(2) on a file of its own that is never removed, opened with
+// O_NOFOLLOW and given mode 0600 on its descriptor (fsperm.OpenLock): a symbolic link
+// planted at the lock's name is refused, and no file but the lock is ever changed.
 func lockFile(ctx context.Context, path, what string) (unlock func(), err error) {
-	l := flock.New(path, flock.SetPermissions(fileMode))
+	l, err := fsperm.OpenLock(path)
+	if err != nil {
+		return nil, fileError("lock file", path, err)
+	}
 	ok, err := l.TryLock()
 	if err != nil {
+		l.Close()
 		return nil, ioError("locking", path, err)
 	}
 	if !ok {
@@ -321,27 +345,14 @@ func lockFile(ctx context.Context, path, what string) (unlock func(), err error)
 			ctx, cancel = context.WithDeadline(ctx, dl.Add(-time.Second))
 			defer cancel()
 		}
-		// Blocking flock wakes up as soon as the holder is done, where polling would
-		// sleep; the goroutine lets ctx end the wait.
-		done := make(chan error, 1)
-		go func() { done <- l.Lock() }()
-		select {
-		case err = <-done:
-			if err != nil {
+		if err := l.Lock(ctx); err != nil {
+			l.Close()
+			if ctx.Err() == nil {
 				return nil, ioError("locking", path, err)
 			}
-		case <-ctx.Done():
-			go func() {
-				if <-done == nil {
-					_ = l.Close()
-				}
-			}()
 			return nil, pluginsdk.Errorf(pluginsdk.ErrUnavailable,
 				"%s is busy: another ast process holds the lock %s (%v)", what, path, ctx.Err())
 		}
-	}
-	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm() != fileMode {
-		_ = os.Chmod(path, fileMode)
 	}
 	return func() { _ = l.Close() }, nil
 }

@@ -22,9 +22,15 @@
 //
 // # Safety
 //
-// Every file and directory the backend creates gets mode 0600 or 0700 by chmod, whatever
-// the umask; a store or key file that group or others may access is refused with
-// ErrFailedPrecondition and the chmod that fixes it. A store that cannot be decrypted or
+// Every file and directory the backend creates gets mode 0600 or 0700, whatever the
+// umask. The files and directories it uses follow internal/fsperm's rule: DIR, vaults/,
+// the key's directory, the store and the key file must be owned by the user or root and
+// not writable by group or others (the store and key not readable either), or the call
+// fails with ErrFailedPrecondition naming the path and the chmod or chown that fixes it.
+// The store and its lock are opened with O_NOFOLLOW (a planted symbolic link is refused),
+// the lock's mode is set on its descriptor, and temp files are created with O_EXCL. A
+// store names its account inside the encryption: another account's store copied over it
+// is refused. A store over MaxStoreBytes (64 MiB) is neither opened nor written. A store that cannot be decrypted or
 // parsed (a wrong key, a flipped byte, a truncated file) fails closed with
 // ErrFailedPrecondition and is never written: the file stays byte for byte as it was.
 //
@@ -265,6 +271,9 @@ func validateEntry(e pluginsdk.Entry) error {
 // key when this is the first store of DIR (see createKey). A store that cannot be read
 // is never written; nor is one whose call ended (ctx) before the write began.
 func (b *Backend) modify(ctx context.Context, p paths, apply func(s store, now time.Time) (changed int)) error {
+	if err := checkDirs(p); err != nil {
+		return err
+	}
 	if err := ensureDir(p.vaults); err != nil {
 		return err
 	}

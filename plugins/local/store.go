@@ -13,12 +13,15 @@ import (
 
 // The store document is the plaintext inside an account's age file: one JSON object
 //
-//	{"format": "ast-local-store", "version": 1,
+//	{"format": "ast-local-store", "version": 1, "account": "prod",
 //	 "entries": [{"name": "API_KEY", "kind": "secret", "value": "...", "version": 3,
 //	              "created_at": "2026-01-02T03:04:05.123456789Z", "updated_at": "..."}]}
 //
 // with the entries sorted by name. Names and kinds are inside the encryption too: nothing
-// of an account but the size of its file is visible on disk.
+// of an account but the size of its file is visible on disk. The account names the store's
+// owner, so that one account's file copied over another's (dev.age over prod.age) is
+// refused rather than read as the other account; a store without it (written before the
+// field existed, never released) is read, and named on its next write.
 const (
 	storeFormat  = "ast-local-store"
 	storeVersion = 1
@@ -27,6 +30,7 @@ const (
 type storeDocument struct {
 	Format  string        `json:"format"`
 	Version int           `json:"version"`
+	Account string        `json:"account,omitempty"`
 	Entries []storedEntry `json:"entries"`
 }
 
@@ -42,53 +46,61 @@ type storedEntry struct {
 // store is an account's entries in memory, by name.
 type store map[string]*storedEntry
 
+// decodedStore is a parsed store document: its account ("" when it names none) and its
+// entries.
+type decodedStore struct {
+	account string
+	entries store
+}
+
 // decodeStore parses a store document. The error says what is wrong in words that never
 // quote the document: encoding/json's syntax errors can quote a character of a value, so
 // they are reduced to a byte offset.
-func decodeStore(plaintext []byte) (store, error) {
+func decodeStore(plaintext []byte) (decodedStore, error) {
+	var none decodedStore
 	var doc storeDocument
 	if err := json.Unmarshal(plaintext, &doc); err != nil {
 		var syntax *json.SyntaxError
 		var typ *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &syntax):
-			return nil, fmt.Errorf("it is not valid JSON (at byte %d)", syntax.Offset)
+			return none, fmt.Errorf("it is not valid JSON (at byte %d)", syntax.Offset)
 		case errors.As(err, &typ):
-			return nil, fmt.Errorf("field %q has the wrong type (want %s)", typ.Field, typ.Type)
+			return none, fmt.Errorf("field %q has the wrong type (want %s)", typ.Field, typ.Type)
 		default:
-			return nil, errors.New("it is not a store document")
+			return none, errors.New("it is not a store document")
 		}
 	}
 	if doc.Format != storeFormat {
-		return nil, fmt.Errorf("it is not an %s document", storeFormat)
+		return none, fmt.Errorf("it is not an %s document", storeFormat)
 	}
 	if doc.Version != storeVersion {
-		return nil, fmt.Errorf("it has store format version %d, and this plugin reads only version %d (was it written by a newer ast?)",
+		return none, fmt.Errorf("it has store format version %d, and this plugin reads only version %d (was it written by a newer ast?)",
 			doc.Version, storeVersion)
 	}
 	s := make(store, len(doc.Entries))
 	for i := range doc.Entries {
 		e := &doc.Entries[i]
 		if err := pluginsdk.ValidateName(e.Name); err != nil {
-			return nil, fmt.Errorf("entry %d: %v", i, err)
+			return none, fmt.Errorf("entry %d: %v", i, err)
 		}
 		if !e.Kind.Valid() {
-			return nil, fmt.Errorf("entry %q has kind %q (want %q or %q)", e.Name, e.Kind, pluginsdk.KindSecret, pluginsdk.KindPlain)
+			return none, fmt.Errorf("entry %q has kind %q (want %q or %q)", e.Name, e.Kind, pluginsdk.KindSecret, pluginsdk.KindPlain)
 		}
 		if e.Version < 1 {
-			return nil, fmt.Errorf("entry %q has version %d (want 1 or more)", e.Name, e.Version)
+			return none, fmt.Errorf("entry %q has version %d (want 1 or more)", e.Name, e.Version)
 		}
 		if _, dup := s[e.Name]; dup {
-			return nil, fmt.Errorf("entry %q appears twice", e.Name)
+			return none, fmt.Errorf("entry %q appears twice", e.Name)
 		}
 		s[e.Name] = e
 	}
-	return s, nil
+	return decodedStore{account: doc.Account, entries: s}, nil
 }
 
-// encode returns the store document of s, entries sorted by name.
-func (s store) encode() ([]byte, error) {
-	doc := storeDocument{Format: storeFormat, Version: storeVersion, Entries: make([]storedEntry, 0, len(s))}
+// encode returns the store document of account's entries s, sorted by name.
+func (s store) encode(account string) ([]byte, error) {
+	doc := storeDocument{Format: storeFormat, Version: storeVersion, Account: account, Entries: make([]storedEntry, 0, len(s))}
 	for _, e := range s {
 		doc.Entries = append(doc.Entries, *e)
 	}
