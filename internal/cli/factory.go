@@ -66,18 +66,65 @@ func (f *Factory) Config() (*config.Config, error) {
 	return f.cfg, nil
 }
 
+// Where the account of a command came from (activeAccountName).
+const (
+	sourceFlag    = "--account"
+	sourceEnv     = "AST_ACCOUNT"
+	sourceConfig  = "active_account in the config file"
+	sourceDefault = "default"
+)
+
+// activeAccountName returns the name of this command's account and where it came from:
+// --account, else AST_ACCOUNT, else the config's active_account, else default.
+func (f *Factory) activeAccountName(cfg *config.Config) (name, source string) {
+	switch {
+	case f.AccountFlag != "":
+		return f.AccountFlag, sourceFlag
+	case f.Getenv("AST_ACCOUNT") != "":
+		return f.Getenv("AST_ACCOUNT"), sourceEnv
+	case cfg.ActiveAccount != "":
+		return cfg.ActiveAccount, sourceConfig
+	}
+	return config.DefaultAccount, sourceDefault
+}
+
 // ActiveAccount returns the account of this command: --account, else AST_ACCOUNT, else
-// the configured active account, else default.
+// the configured active account, else default. An invalid or unknown name is an error
+// that names where it came from (an invalid --account is a usage error; the rest are
+// failures, exit 1).
 func (f *Factory) ActiveAccount() (config.Account, error) {
 	cfg, err := f.Config()
 	if err != nil {
 		return config.Account{}, err
 	}
-	name := cfg.Active(f.AccountFlag, f.Getenv("AST_ACCOUNT"))
+	name, source := f.activeAccountName(cfg)
 	if err := config.ValidateAccountName(name); err != nil {
-		return config.Account{}, usageErrorf("%v", err)
+		err = fmt.Errorf("the account from %s: %w", source, err)
+		if source == sourceFlag {
+			return config.Account{}, &usageError{err}
+		}
+		return config.Account{}, err // a bad AST_ACCOUNT or config file: configuration, 1
 	}
-	return cfg.Account(name)
+	a, err := cfg.Account(name)
+	if err != nil {
+		return a, fmt.Errorf("the account from %s: %w", source, err)
+	}
+	return a, nil
+}
+
+// AccountArg is what a hint must add to a command so that it uses this command's
+// account: " --account NAME" when the account came from --account or AST_ACCOUNT (a
+// hint without it would act on another account), else "".
+func (f *Factory) AccountArg() string {
+	cfg, err := f.Config()
+	if err != nil {
+		return ""
+	}
+	name, source := f.activeAccountName(cfg)
+	if source == sourceFlag || source == sourceEnv {
+		return " --account " + name
+	}
+	return ""
 }
 
 // Finder returns the plugin finder for this configuration and environment.

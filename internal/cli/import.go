@@ -93,7 +93,7 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 	}
 	// The file is read and parsed before the plugin starts: a bad file costs nothing, and
 	// --file - must be read before the plugin shares stdin.
-	src, name, err := readEnvFile(opts)
+	src, name, err := readEnvFile(ctx, opts)
 	if err != nil {
 		return err
 	}
@@ -185,19 +185,27 @@ func hasValues(f *dotenv.File) bool {
 	return false
 }
 
-func readEnvFile(opts *ImportOptions) ([]byte, string, error) {
+func readEnvFile(ctx context.Context, opts *ImportOptions) ([]byte, string, error) {
 	var r io.ReadCloser
 	name := opts.File
 	if opts.File == "-" {
 		r, name = io.NopCloser(opts.IO.In), "<stdin>"
 	} else {
 		var err error
-		if r, err = opts.Open(opts.File); err != nil {
+		// A FIFO blocks open until a writer comes, an idle pipe blocks read: both give
+		// up when ctx ends (Ctrl-C, SIGTERM), and nothing is imported.
+		if r, err = openContext(ctx, opts.Open, opts.File); err != nil {
+			if errors.Is(err, context.Canceled) {
+				return nil, "", err
+			}
 			return nil, "", fmt.Errorf("cannot read %s: %w", opts.File, errors.Unwrap(err))
 		}
 	}
 	defer r.Close()
-	src, err := io.ReadAll(io.LimitReader(r, maxEnvFileBytes+1))
+	src, err := readAllContext(ctx, r, maxEnvFileBytes)
+	if errors.Is(err, context.Canceled) {
+		return nil, "", err
+	}
 	if err != nil {
 		return nil, "", fmt.Errorf("reading %s: %w", name, err)
 	}

@@ -22,28 +22,38 @@ type IOStreams struct {
 	// first, tables the second.
 	InTTY  bool
 	OutTTY bool
-	// readHidden reads one line from the terminal without echo; saveTerminal returns a
-	// function that puts the terminal back as it was.
-	readHidden   func() ([]byte, error)
-	saveTerminal func() (restore func())
+	// prompt asks on the terminal and returns the answer (see Prompt).
+	prompt func(ctx context.Context, question string, visible bool) ([]byte, error)
 }
 
 // System returns the process's streams.
 func System() *IOStreams {
 	inFd := int(os.Stdin.Fd())
-	return &IOStreams{
+	s := &IOStreams{
 		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
-		InTTY:      term.IsTerminal(inFd),
-		OutTTY:     term.IsTerminal(int(os.Stdout.Fd())),
-		readHidden: func() ([]byte, error) { return term.ReadPassword(inFd) },
-		saveTerminal: func() func() {
-			st, err := term.GetState(inFd)
-			if err != nil {
-				return func() {}
-			}
-			return func() { _ = term.Restore(inFd, st) }
-		},
+		InTTY:  term.IsTerminal(inFd),
+		OutTTY: term.IsTerminal(int(os.Stdout.Fd())),
 	}
+	s.prompt = func(ctx context.Context, question string, visible bool) ([]byte, error) {
+		// Echo and terminal controls go to the terminal itself, whatever stderr is.
+		tty := io.Writer(s.ErrOut)
+		if f, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
+			defer f.Close()
+			tty = f
+		}
+		st, err := term.MakeRaw(inFd)
+		if err != nil {
+			return nil, fmt.Errorf("reading from the terminal: %w", err)
+		}
+		fmt.Fprint(s.ErrOut, question)
+		fmt.Fprint(tty, pasteOn)
+		defer func() {
+			fmt.Fprint(tty, pasteOff)
+			_ = term.Restore(inFd, st)
+		}()
+		return readAnswer(ctx, fdInput{inFd}, tty, visible)
+	}
+	return s
 }
 
 // Test returns streams over buffers: stdin reads in, stdout and stderr are returned.
@@ -51,11 +61,12 @@ func System() *IOStreams {
 func Test(in string) (*IOStreams, *bytes.Buffer, *bytes.Buffer) {
 	out, errOut := &bytes.Buffer{}, &bytes.Buffer{}
 	r := bufio.NewReader(bytes.NewBufferString(in))
-	ios := &IOStreams{In: r, Out: out, ErrOut: errOut, saveTerminal: func() func() { return func() {} }}
-	ios.readHidden = func() ([]byte, error) {
+	ios := &IOStreams{In: r, Out: out, ErrOut: errOut}
+	ios.prompt = func(_ context.Context, question string, _ bool) ([]byte, error) {
+		fmt.Fprint(errOut, question)
 		line, err := r.ReadString('\n')
 		if err != nil && line == "" {
-			return nil, err
+			return nil, errCancelled
 		}
 		return bytes.TrimRight([]byte(line), "\r\n"), nil
 	}
@@ -65,37 +76,11 @@ func Test(in string) (*IOStreams, *bytes.Buffer, *bytes.Buffer) {
 // errCancelled is returned when the user ends a prompt with Ctrl-D or Ctrl-C.
 var errCancelled = errors.New("cancelled")
 
-// PromptHidden prints prompt on stderr and reads one line from the terminal without
-// echoing it. It is only for terminals (InTTY). Ctrl-D, and Ctrl-C (which cancels ctx),
-// return errCancelled with the terminal's echo restored.
-func (s *IOStreams) PromptHidden(ctx context.Context, prompt string) (string, error) {
-	fmt.Fprint(s.ErrOut, prompt)
-	type line struct {
-		b   []byte
-		err error
-	}
-	restore := s.saveTerminal()
-	got := make(chan line, 1)
-	go func() {
-		b, err := s.readHidden()
-		got <- line{b, err}
-	}()
-	var l line
-	select {
-	case l = <-got:
-	case <-ctx.Done():
-		// The reading goroutine stays blocked until ast exits; the terminal gets its
-		// echo back now.
-		restore()
-		fmt.Fprintln(s.ErrOut)
-		return "", errCancelled
-	}
-	fmt.Fprintln(s.ErrOut)
-	if l.err != nil {
-		if errors.Is(l.err, io.EOF) {
-			return "", errCancelled
-		}
-		return "", l.err
-	}
-	return string(l.b), nil
+// Prompt prints question on the terminal and reads one answer, hidden (no echo) unless
+// visible. The terminal is in raw mode meanwhile: a bracketed paste is taken whole
+// (several lines included); an unbracketed paste of several lines is drained and refused
+// (errMultiLinePaste); Ctrl-C and Ctrl-D on an empty line return errCancelled, and so
+// does ctx ending (its error). It is only for terminals (InTTY).
+func (s *IOStreams) Prompt(ctx context.Context, question string, visible bool) ([]byte, error) {
+	return s.prompt(ctx, question, visible)
 }

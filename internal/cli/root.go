@@ -4,11 +4,14 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 )
 
 // Version is set at build time (-ldflags -X).
@@ -16,7 +19,7 @@ var Version = "dev"
 
 // Main runs ast with args and returns the exit code. It is all cmd/ast calls.
 func Main(args []string) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext(context.Background())
 	defer stop()
 	disableCoreDumps()
 	f := NewFactory(System())
@@ -33,7 +36,54 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 	root.SetErr(f.IO.ErrOut)
 	err := root.ExecuteContext(ctx)
 	f.Close()
+	var silent *silentError
+	if sig, ok := context.Cause(ctx).(interrupted); ok && err != nil && !errors.As(err, &silent) {
+		// A signal ended the command (a backend call, a read of stdin): exit as a shell
+		// reports a job killed by it, 128+N.
+		fmt.Fprintf(f.IO.ErrOut, "ast: cancelled (%s)\n", sig)
+		return 128 + int(sig.Signal)
+	}
 	return exitCode(err, f.IO.ErrOut)
+}
+
+// interrupted is the cause of a command's context that a signal ended.
+type interrupted struct{ syscall.Signal }
+
+func (i interrupted) Error() string  { return "interrupted by " + signalName(i.Signal) }
+func (i interrupted) String() string { return signalName(i.Signal) }
+
+// signalContext returns a context that SIGINT, SIGTERM, SIGHUP and SIGQUIT cancel, with
+// the signal as its cause (see interrupted). ast run and deploy --foreground forward
+// signals to their child on their own (deploy.RunAttached); there the cancellation is
+// harmless, as nothing waits on the context while the child runs.
+func signalContext(parent context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				cancel(interrupted{s.(syscall.Signal)})
+			case <-done:
+				return
+			}
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sigs)
+		close(done)
+		cancel(nil)
+	}
+}
+
+// signalName is SIGTERM for syscall.SIGTERM.
+func signalName(s syscall.Signal) string {
+	if n := unix.SignalName(s); n != "" {
+		return n
+	}
+	return s.String()
 }
 
 // NewRootCmd builds the ast command tree.

@@ -1,0 +1,6 @@
+package cli
+
+import "golang.org/x/sys/unix"
+
+// flushInput discards the terminal input queue (tcflush TCIFLUSH).
+func flushInput(fd int) { _ = unix.IoctlSetInt(fd, unix.TCFLSH, unix.TCIFLUSH) }
