@@ -15,21 +15,30 @@
 // With no file at all there is one account, "default", on the local backend, so a new
 // user's first command works with nothing set up. Credentials never go into this file:
 // backends read them from the environment and their own tools' files.
+//
+// The file decides where credentials are sent (a Vault address), so it is trusted only
+// when internal/fsperm's rule holds for it and its directory: owned by the user or root,
+// not writable by group or others. Changes go through Update, which holds a lock,
+// re-reads the file and replaces it atomically, so concurrent commands lose nothing.
 package config
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/google/renameio/v2"
 	"github.com/spf13/viper"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/ast-cli/ast/internal/fsperm"
 	"github.com/ast-cli/ast/pluginsdk"
 )
 
@@ -133,14 +142,33 @@ func ValidateBackendName(name string) error {
 // Load reads the config file at path. A missing file is an empty config (the implicit
 // default account); a malformed one is an error that names the file and the line of the
 // problem (see syntaxProblem and structureProblem).
+//
+// The file and its directory must pass fsperm's rule (owned by the user or root, not
+// writable by group or others): otherwise the error names the path and the chmod or
+// chown that fixes it. The file may be a symbolic link (a dotfiles checkout); what is
+// opened is judged on its descriptor. A file over MaxFileBytes is an error.
 func Load(path string) (*Config, error) {
 	c := &Config{path: path}
-	raw, err := os.ReadFile(path)
+	if err := fsperm.CheckDirs(filepath.Dir(path)); err != nil {
+		return nil, fmt.Errorf("config directory: %w", err)
+	}
+	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return c, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("reading the config file: %w", err)
+	}
+	defer f.Close()
+	if err := fsperm.CheckFile(f, fsperm.File); err != nil {
+		return nil, fmt.Errorf("config file: %w", err)
+	}
+	raw, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading the config file: %w", err)
+	}
+	if len(raw) > MaxFileBytes {
+		return nil, fmt.Errorf("config file %s is larger than %d MiB: it is not an ast config file", path, MaxFileBytes>>20)
 	}
 	v := viper.NewWithOptions(viper.KeyDelimiter("::"))
 	v.SetConfigType("yaml")
@@ -267,18 +295,72 @@ func (c *Config) Use(name string) error {
 	return nil
 }
 
-// Save writes the config file atomically (0600, directory 0700): a crash leaves the old
-// file or the new one, never a torn one.
+// MaxFileBytes is the largest config file Load reads: 1 MiB, thousands of accounts.
+const MaxFileBytes = 1 << 20
+
+// Save writes the config file atomically (0600, directory 0700): a temp file created
+// with O_EXCL and given its mode on the descriptor, fsync, rename, fsync of the
+// directory. A crash leaves the old file or the new one, never a torn one. Save alone
+// does not guard against a concurrent change: commands change the config with Update.
 func (c *Config) Save() error {
 	out, err := yaml.Marshal(c)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(c.path), 0o700); err != nil {
-		return fmt.Errorf("creating the config directory: %w", err)
+	dir := filepath.Dir(c.path)
+	if err := fsperm.EnsureDir(dir, nil); err != nil {
+		return fmt.Errorf("config directory: %w", err)
 	}
-	if err := renameio.WriteFile(c.path, out, 0o600); err != nil {
+	pending, err := renameio.NewPendingFile(c.path, renameio.WithTempDir(dir), renameio.WithStaticPermissions(fsperm.FileMode))
+	if err != nil {
 		return fmt.Errorf("writing the config file: %w", err)
 	}
+	defer pending.Cleanup()
+	if _, err := pending.Write(out); err != nil {
+		return fmt.Errorf("writing the config file: %w", err)
+	}
+	if err := pending.CloseAtomicallyReplace(); err != nil {
+		return fmt.Errorf("writing the config file: %w", err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync() // the rename is durable once the directory is
+		d.Close()
+	}
 	return nil
+}
+
+// LockTimeout bounds Update's wait for another command's change of the config.
+const LockTimeout = 30 * time.Second
+
+// Update changes the config file at path as one step that no concurrent Update can
+// interleave with: it takes an flock(2) lock on PATH.lock (opened without following
+// links, mode 0600), loads the file afresh, calls mutate, and saves the result
+// atomically if mutate returns nil. N concurrent `account add` commands thus save N
+// accounts. mutate's error is returned as it is and nothing is written.
+//
+// Errors: those of Load and Save; the lock is held by another command for LockTimeout
+// (the error names the lock file).
+func Update(path string, mutate func(*Config) error) error {
+	if err := fsperm.EnsureDir(filepath.Dir(path), nil); err != nil {
+		return fmt.Errorf("config directory: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), LockTimeout)
+	defer cancel()
+	lock := path + ".lock"
+	unlock, err := fsperm.LockPath(ctx, lock)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("another ast command is changing the config (lock %s held for %v)", lock, LockTimeout)
+		}
+		return fmt.Errorf("locking the config file: %w", err)
+	}
+	defer unlock()
+	c, err := Load(path)
+	if err != nil {
+		return err
+	}
+	if err := mutate(c); err != nil {
+		return err
+	}
+	return c.Save()
 }

@@ -101,10 +101,18 @@ func runAccountAdd(ctx context.Context, opts *AccountAddOptions) error {
 	if _, err := f.Backend(ctx, acct); err != nil {
 		return err
 	}
-	if opts.Use {
-		cfg.ActiveAccount = opts.Name
-	}
-	if err := cfg.Save(); err != nil {
+	// The file is changed under its lock from a fresh read, so a concurrent command's
+	// account is kept (and one of the same name added meanwhile is a conflict).
+	err = config.Update(cfg.Path(), func(c *config.Config) error {
+		if err := c.AddAccount(acct); err != nil {
+			return &usageError{err}
+		}
+		if opts.Use {
+			c.ActiveAccount = opts.Name
+		}
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(f.IO.ErrOut, "✓ Added account %s on backend %s\n", opts.Name, opts.Backend)
@@ -128,7 +136,7 @@ func NewCmdAccountUse(f *Factory) *cobra.Command {
 			if err := cfg.Use(args[0]); err != nil {
 				return err
 			}
-			if err := cfg.Save(); err != nil {
+			if err := config.Update(cfg.Path(), func(c *config.Config) error { return c.Use(args[0]) }); err != nil {
 				return err
 			}
 			fmt.Fprintf(f.IO.ErrOut, "✓ Active account: %s\n", args[0])

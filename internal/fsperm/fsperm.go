@@ -90,8 +90,12 @@ func (o owner) check(path string, mode fs.FileMode, uid int, kind Kind) error {
 		}
 	}
 	if uid != o.self && uid != 0 {
+		who := fmt.Sprintf("you (%s) or root", userName(o.self))
+		if o.self == 0 {
+			who = "you (root)"
+		}
 		return &Error{Path: path,
-			Problem: fmt.Sprintf("is owned by %s, not by you (%s) or root", userName(uid), userName(o.self)),
+			Problem: fmt.Sprintf("is owned by %s, not by %s", userName(uid), who),
 			Fix:     fmt.Sprintf("chown %s %s (as root), or remove it if you did not make it", userName(o.self), path)}
 	}
 	perm := mode.Perm()
