@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -313,3 +314,88 @@ func TestSignalWhileReadingInput(t *testing.T) {
 }
 
 
+
+// trapScript prints "ready", then one line per signal it gets (USR1, HUP, WINCH, INT),
+// until it gets TERM or has run 20 s.
+const trapScript = `for s in USR1 HUP WINCH INT; do trap "echo got $s" $s; done
+trap 'echo got TERM; exit 7' TERM
+echo ready
+i=0; while [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done`
+
+// TestRunForwardsSignals: signals sent to ast reach the child of ast run (USR1, HUP,
+// WINCH; TERM ends it and ast exits with the child's status).
+func TestRunForwardsSignals(t *testing.T) {
+	env := realEnv(t.TempDir())
+	cmd := astCmd(env, "run", "--", "sh", "-c", trapScript)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines syncLines
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill() }()
+	go lines.collect(stdout)
+	lines.wait(t, "ready")
+	for _, sig := range []syscall.Signal{syscall.SIGUSR1, syscall.SIGHUP, syscall.SIGWINCH} {
+		if err := cmd.Process.Signal(sig); err != nil {
+			t.Fatal(err)
+		}
+		lines.wait(t, "got "+strings.TrimPrefix(unix.SignalName(sig), "SIG"))
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 7 {
+		t.Errorf("ast exited with %v, want the child's status 7", err)
+	}
+}
+
+// TestRunCtrlC: on a terminal, Ctrl-C reaches the child of ast run once (its group is
+// the terminal's foreground group), and ast exits with the child's status.
+func TestRunCtrlC(t *testing.T) {
+	env := realEnv(t.TempDir())
+	s := startOnPTY(t, env, "run", "--", "sh", "-c",
+		`n=0; trap 'n=$((n+1))' INT; echo ready; sleep 1 & wait; sleep 0.5; echo "ints=$n"; exit 3`)
+	s.waitScreen("ready")
+	s.typeText("\x03")
+	if code := s.exitCode(10 * time.Second); code != 3 {
+		t.Fatalf("exit %d, want the child's 3; the terminal shows %q", code, s.screenText())
+	}
+	s.waitScreen("ints=1")
+}
+
+// syncLines collects a stream's lines for waiting on one.
+type syncLines struct {
+	mu   sync.Mutex
+	text strings.Builder
+}
+
+func (l *syncLines) collect(r io.Reader) {
+	buf := make([]byte, 1024)
+	for {
+		n, err := r.Read(buf)
+		l.mu.Lock()
+		l.text.Write(buf[:n])
+		l.mu.Unlock()
+		if err != nil {
+			return
+		}
+	}
+}
+
+func (l *syncLines) wait(t *testing.T, line string) {
+	t.Helper()
+	if !waitFor(10*time.Second, func() bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		return strings.Contains(l.text.String(), line+"\n")
+	}) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		t.Fatalf("never saw %q; output %q", line, l.text.String())
+	}
+}

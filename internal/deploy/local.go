@@ -65,10 +65,16 @@ func StartDetached(spec Spec, log *os.File) (Process, error) {
 	return p, nil
 }
 
-// RunAttached runs spec attached to the given streams, in ast's process group, and returns
-// the agent's exit status (128+N when killed by signal N, as a shell does). The terminal
-// sends Ctrl-C, Ctrl-\ and hang-up to the whole group, so ast only outlives them (the
-// agent decides how to end); SIGTERM, which is sent to ast alone, is passed on.
+// RunAttached runs spec attached to the given streams as a shell runs a job, and
+// returns the agent's exit status (128+N when killed by signal N, as a shell does):
+//   - the agent gets a process group of its own (Process.PGID is its pid);
+//   - when stdin is ast's controlling terminal and ast is in its foreground, the agent's
+//     group becomes the terminal's foreground group while it runs (tcsetpgrp), so Ctrl-C,
+//     Ctrl-\ and a window resize reach the agent, once, and not ast; ast takes the
+//     terminal back afterwards;
+//   - every other catchable signal ast receives is forwarded to the agent's group
+//     (forwardedSignals: not SIGCHLD, SIGURG, SIGTTIN, SIGTTOU, SIGPIPE, SIGPROF).
+//
 // started, when not nil, is called once the process exists; if it fails the agent is
 // killed and its error returned.
 func RunAttached(spec Spec, stdin io.Reader, stdout, stderr io.Writer, started func(Process) error) (int, error) {
@@ -77,15 +83,27 @@ func RunAttached(spec Spec, stdin io.Reader, stdout, stderr io.Writer, started f
 		return 0, err
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGQUIT, syscall.SIGHUP, syscall.SIGTERM)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	tty, foreground := foregroundTerminal(stdin)
+	if foreground {
+		// The child puts its group in the foreground before it executes the program: no
+		// window in which a Ctrl-C would reach ast instead. Ctty is the parent's
+		// descriptor (stdin is 0 in both).
+		cmd.SysProcAttr.Foreground, cmd.SysProcAttr.Ctty = true, tty
+	}
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, forwardedSignals...)
 	defer signal.Stop(sigs)
 	if err := cmd.Start(); err != nil {
 		return 0, startError(spec, err)
 	}
+	pid := cmd.Process.Pid
+	if foreground {
+		defer takeTerminal(tty)
+	}
 	if started != nil {
-		start, _ := processStart(cmd.Process.Pid)
-		if err := started(Process{PID: cmd.Process.Pid, Start: start}); err != nil {
+		start, _ := processStart(pid)
+		if err := started(Process{PID: pid, PGID: pid, Start: start}); err != nil {
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
 			return 0, err
@@ -96,9 +114,9 @@ func RunAttached(spec Spec, stdin io.Reader, stdout, stderr io.Writer, started f
 		for {
 			select {
 			case s := <-sigs:
-				if s == syscall.SIGTERM {
-					_ = cmd.Process.Signal(s)
-				}
+				// To the group, as the terminal would: a wrapper (sh -c) and what it
+				// runs both see it.
+				_ = syscall.Kill(-pid, s.(syscall.Signal))
 			case <-done:
 				return
 			}

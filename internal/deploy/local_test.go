@@ -241,8 +241,8 @@ func TestRunAttached(t *testing.T) {
 	if code != 7 || out.String() != "got input in "+dir+" with value\n" || errOut.String() != "warn\n" {
 		t.Errorf("code %d, stdout %q, stderr %q", code, out.String(), errOut.String())
 	}
-	if seen.PID <= 0 || seen.PGID != 0 {
-		t.Errorf("started saw %+v; want a pid and no group of its own", seen)
+	if seen.PID <= 0 || seen.PGID != seen.PID {
+		t.Errorf("started saw %+v; want a pid leading a group of its own", seen)
 	}
 
 	code, err = RunAttached(Spec{Command: []string{"sh", "-c", "kill -TERM $$"}, Dir: dir, Env: []string{"PATH=" + os.Getenv("PATH")}},
