@@ -65,12 +65,20 @@ type Paths struct {
 // ResolvePaths computes Paths from the environment, read through getenv.
 func ResolvePaths(getenv func(string) string) (Paths, error) {
 	home := getenv("HOME")
+	// A relative HOME or XDG_* would put ast's files (and the plugins it runs) wherever the
+	// current directory is, a cloned repository say: refused, naming the variable.
 	xdg := func(env, fallback string) (string, error) {
-		if d := getenv(env); d != "" && filepath.IsAbs(d) {
+		if d := getenv(env); d != "" {
+			if !filepath.IsAbs(d) {
+				return "", fmt.Errorf("$%s is the relative path %q: it must be absolute", env, d)
+			}
 			return d, nil
 		}
 		if home == "" {
 			return "", fmt.Errorf("neither $%s nor $HOME is set: ast needs one to find its files", env)
+		}
+		if !filepath.IsAbs(home) {
+			return "", fmt.Errorf("$HOME is the relative path %q: it must be absolute", home)
 		}
 		return filepath.Join(home, fallback), nil
 	}

@@ -4,20 +4,36 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	pb "github.com/ast-cli/ast/pluginsdk/internal/backendv1"
 )
 
 // Serve serves b as an ast backend plugin and never returns: it is all a plugin's main
 // does. Before serving it
-//   - turns core dumps off (a dump would hold the values in memory),
+//   - keeps its memory out of core files and away from other processes of the user
+//     (prctl(PR_SET_DUMPABLE, 0) on Linux, which also hides /proc/PID/environ and
+//     /proc/PID/mem and refuses ptrace by the user's other processes; the core size
+//     limit is left as it is),
 //   - exits when ast, its parent, dies, even by SIGKILL (a parent-death signal, and a
 //     watch of the parent process as a fallback), so no plugin outlives the command,
 //   - when run by hand rather than by ast, prints what it is and exits with status 1.
+//
+// While serving, it accepts connections only from processes of its own user (the peer
+// credentials of the Unix socket, SO_PEERCRED on Linux: a refused peer's connection is
+// closed before any call and logged as a warning), and exactly one Configure per process,
+// whatever its outcome: a second one fails with ErrFailedPrecondition, so nothing can
+// rebind a running plugin to another account or address. The socket itself lives in the
+// directory ast names in PLUGIN_UNIX_SOCKET_DIR (a fresh 0700 directory per command).
 //
 // Plugin stdout is go-plugin's handshake channel: b must never print to it. Log through
 // NewLogger, which writes to stderr; ast shows those lines only with AST_LOG=debug.
@@ -30,17 +46,36 @@ func Serve(b Backend) {
 			"It is not meant to be run by hand.\n", os.Args[0], info.Name, info.Version, ProtocolVersion, info.Name)
 		os.Exit(1)
 	}
+	// ast executes the checked file by descriptor (/proc/self/fd/N), which names the
+	// process "N" in ps and top: give it back its own name.
+	setProcessName(filepath.Base(os.Args[0]))
 	watchParent()
+	logger := NewLogger("plugin")
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: PluginSets(b),
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
 			return plugin.DefaultGRPCServer(append(opts,
+				grpc.Creds(sameUserCreds{uid: os.Geteuid(), log: logger}),
+				grpc.ChainUnaryInterceptor(configureOnce()),
 				grpc.MaxRecvMsgSize(MaxMessageBytes), grpc.MaxSendMsgSize(MaxMessageBytes)))
 		},
-		Logger: NewLogger("plugin"),
+		Logger: logger,
 	})
 	os.Exit(0)
+}
+
+// configureOnce returns a server interceptor that lets the first Configure call through
+// and refuses every later one with FailedPrecondition, whether the first succeeded or
+// not: a plugin serves one account for the life of its process.
+func configureOnce() grpc.UnaryServerInterceptor {
+	var done atomic.Bool
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		if info.FullMethod == pb.Backend_Configure_FullMethodName && done.Swap(true) {
+			return nil, status.Error(codes.FailedPrecondition, "this plugin was already configured: a plugin process serves one Configure")
+		}
+		return handler(ctx, req)
+	}
 }
 
 // NewLogger returns a logger for a plugin: JSON lines on stderr, which go-plugin relays to

@@ -143,7 +143,8 @@ func (f *Factory) Finder() (host.Finder, error) {
 			path = append(path, d)
 		}
 	}
-	return host.Finder{Pins: cfg.Plugins, ExeDir: filepath.Dir(f.Executable), PluginPath: path, DataDir: p.DataDir}, nil
+	finder := host.Finder{Pins: cfg.Plugins, ExeDir: filepath.Dir(f.Executable), PluginPath: path, DataDir: p.DataDir}
+	return finder, finder.Check()
 }
 
 // StartPlugin finds and starts the plugin of backend, unconfigured. The plugin is

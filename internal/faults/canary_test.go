@@ -5,7 +5,9 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -153,11 +155,21 @@ func (l *leakScan) filesUnder(dir string) {
 // sampleProcs looks at /proc/PID/cmdline and /proc/PID/environ of ast (pid) and its plugins
 // every 2 ms until stop is closed. argvAllowed are canaries the test itself put on ast's
 // command line (--value), which may show in ast's cmdline (not in a plugin's).
+//
+// A sampler that cannot read is blind, not clean: ast and its plugins are not dumpable,
+// which hides their /proc/PID/environ from every user but root. A read refused for
+// permission fails the test, and so does a sampling that read nothing at all.
 func (l *leakScan) sampleProcs(pid int, stop <-chan struct{}, argvAllowed ...*canary) *sync.WaitGroup {
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
+		read, refused := 0, map[string]bool{}
+		defer func() {
+			if read == 0 {
+				l.t.Errorf("the /proc sampler read nothing of ast (pid %d) or its plugins: it cannot vouch for them", pid)
+			}
+		}()
 		for {
 			procs := []int{pid}
 			for _, p := range descendants(pid) {
@@ -167,7 +179,12 @@ func (l *leakScan) sampleProcs(pid int, stop <-chan struct{}, argvAllowed ...*ca
 			}
 			for _, p := range procs {
 				for _, f := range []string{"cmdline", "environ"} {
-					b, err := os.ReadFile(fmt.Sprintf("/proc/%d/%s", p, f))
+					path := fmt.Sprintf("/proc/%d/%s", p, f)
+					b, err := os.ReadFile(path)
+					if errors.Is(err, fs.ErrPermission) && !refused[path] {
+						refused[path] = true
+						l.t.Errorf("the /proc sampler may not read %s (%s): run the suite as root, or it cannot vouch for that process", path, exeName(p))
+					}
 					if err != nil || len(b) == 0 {
 						continue
 					}
@@ -177,6 +194,7 @@ func (l *leakScan) sampleProcs(pid int, stop <-chan struct{}, argvAllowed ...*ca
 					}
 					l.check(fmt.Sprintf("/proc/%d/%s (%s)", p, f, exeName(p)), b, except...)
 					atomic.AddInt64(&l.samples, 1)
+					read++
 				}
 			}
 			select {

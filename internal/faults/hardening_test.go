@@ -149,25 +149,65 @@ func coreLimit(t *testing.T, pid int) (soft, hard string) {
 	return "", ""
 }
 
-// TestCoreDumpsDisabled looks at /proc/PID/limits of a running ast and of its plugin, for
-// each backend, while a command waits inside the plugin: core dumps are off (0) in both,
-// although ast was started with core dumps allowed.
+// environOwner returns the owner of /proc/PID/environ: the process's user while it is
+// dumpable, root when it is not (prctl(PR_SET_DUMPABLE, 0) hands its /proc files to root,
+// which is what hides them from the user's other processes).
+func environOwner(t *testing.T, pid int) int {
+	t.Helper()
+	st, err := os.Stat(fmt.Sprintf("/proc/%d/environ", pid))
+	if err != nil {
+		t.Fatalf("stat /proc/%d/environ: %v", pid, err)
+	}
+	return int(st.Sys().(*syscall.Stat_t).Uid)
+}
+
+// TestCoreDumpsDisabled looks at a running ast and its plugin, for each backend, while a
+// command waits inside the plugin, and at the child of `ast run`: ast and the plugins are
+// not dumpable (no core file, no ptrace or /proc/PID/mem for the user's other processes),
+// and all of them keep the core size limit ast was started with (a hard limit of 0 would
+// have taken core files from every child and agent for good); the child of ast run is
+// dumpable. Whether a process is dumpable shows from outside only for a user other than
+// root, so run as root the test runs ast as uid 65534.
 func TestCoreDumpsDisabled(t *testing.T) {
-	// The test's own limit is raised first, so ast inherits a non-zero one and has to
-	// lower it itself.
+	// The test's own limit is raised first, so ast inherits a non-zero one that it must
+	// leave as it is.
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_CORE, &lim); err != nil {
 		t.Fatal(err)
 	}
 	raised := syscall.Rlimit{Cur: lim.Max, Max: lim.Max}
 	if lim.Max == 0 {
-		t.Skip("the hard core size limit of this environment is 0: ast cannot be shown to lower it")
+		t.Skip("the hard core size limit of this environment is 0: ast cannot be shown to keep it")
 	}
 	if err := syscall.Setrlimit(syscall.RLIMIT_CORE, &raised); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = syscall.Setrlimit(syscall.RLIMIT_CORE, &lim) })
+	wantSoft, wantHard := fmt.Sprint(raised.Cur), fmt.Sprint(raised.Max)
+	if raised.Cur == ^uint64(0) { // RLIM_INFINITY
+		wantSoft, wantHard = "unlimited", "unlimited"
+	}
+	uid := os.Geteuid()
+	o := runOpts{}
+	if uid == 0 {
+		uid, o.uid = 65534, 65534
+	}
 	checked := 0
+	check := func(t *testing.T, what string, pid int, dumpable bool) {
+		t.Helper()
+		soft, hard := coreLimit(t, pid)
+		if soft != wantSoft || hard != wantHard {
+			t.Errorf("%s (pid %d): Max core file size %s %s, want %s %s as inherited", what, pid, soft, hard, wantSoft, wantHard)
+		}
+		want := 0
+		if dumpable {
+			want = uid
+		}
+		if owner := environOwner(t, pid); owner != want {
+			t.Errorf("%s (pid %d): /proc/PID/environ belongs to uid %d, want %d (dumpable: %t)", what, pid, owner, want, dumpable)
+		}
+		checked++
+	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			s := newSandbox(t)
@@ -175,8 +215,6 @@ func TestCoreDumpsDisabled(t *testing.T) {
 			switch b.name {
 			case "local":
 				s.addAccounts(account{name: "acct", backend: "local"})
-				s.must(s.run("secrets", "create", "FIRST", "--value", "one"))
-				_, release = s.holdStoreLock("acct")
 			case "hashicorp":
 				vaultServer(t)
 				s.env["VAULT_TOKEN"] = "hvs.test"
@@ -187,23 +225,22 @@ func TestCoreDumpsDisabled(t *testing.T) {
 				s.addAccounts(account{name: "acct", backend: b.name, settings: map[string]string{
 					"region": "us-east-1", "endpoint": "http://" + blackhole(t)}})
 			}
-			st := s.start(runOpts{}, "secrets", "create", "SECOND", "--value", "two")
+			if o.uid != 0 {
+				s.giveTo(o.uid)
+			}
+			if b.name == "local" {
+				s.must(s.runWith(o, "secrets", "create", "FIRST", "--value", "one"))
+				_, release = s.holdStoreLock("acct")
+			}
+			st := s.start(o, "secrets", "create", "SECOND", "--value", "two")
 			plugin := st.plugin(b.name)
 			if b.name == "local" {
 				st.waitOpen(plugin, filepath.Join(s.dataDir, "vaults", "acct.lock"))
 			} else {
 				st.waitConnected(plugin)
 			}
-			for _, p := range []struct {
-				what string
-				pid  int
-			}{{"ast", st.pid()}, {"the " + b.name + " plugin", plugin}} {
-				soft, hard := coreLimit(t, p.pid)
-				if soft != "0" || hard != "0" {
-					t.Errorf("%s (pid %d): Max core file size %s %s, want 0 0", p.what, p.pid, soft, hard)
-				}
-				checked++
-			}
+			check(t, "ast", st.pid(), false)
+			check(t, "the "+b.name+" plugin", plugin, false)
 			if release != nil {
 				release()
 				if r := st.wait(30 * time.Second); r.code != 0 {
@@ -213,8 +250,28 @@ func TestCoreDumpsDisabled(t *testing.T) {
 				_ = st.cmd.Process.Signal(syscall.SIGTERM)
 				st.wait(30 * time.Second)
 			}
+			if b.name == "local" {
+				// ast run: its child is the user's own program, with the user's limit.
+				st := s.start(o, "run", "--var", "A=@FIRST", "--", "sleep", "60")
+				var child int
+				if !waitFor(30*time.Second, func() bool {
+					for _, p := range descendants(st.pid()) {
+						if exeName(p) == "sleep" {
+							child = p
+							return true
+						}
+					}
+					return false
+				}) {
+					t.Fatalf("ast run did not start its child:\n%s", st.stderr)
+				}
+				check(t, "ast run", st.pid(), false)
+				check(t, "the child of ast run", child, true)
+				_ = st.cmd.Process.Signal(syscall.SIGTERM)
+				st.wait(30 * time.Second)
+			}
 			s.assertNoStrays("after the command")
 		})
 	}
-	t.Logf("core dump summary: processes_checked=%d with_core_dumps=0 (inherited limit %d)", checked, raised.Cur)
+	t.Logf("core dump summary: processes_checked=%d not_dumpable=ast,plugins dumpable=run_child core_limit_kept=%s/%s (as uid %d)", checked, wantSoft, wantHard, uid)
 }

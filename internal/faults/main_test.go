@@ -244,6 +244,8 @@ type runOpts struct {
 	timeout time.Duration // default 90 s
 	// shell runs ast through sh -c with this prefix (as in "umask 000;").
 	shell string
+	// uid, when not 0, runs ast as that user (and group); see sandbox.giveTo.
+	uid int
 }
 
 // run runs ast with args and waits for it.
@@ -295,7 +297,33 @@ func (s *sandbox) command(o runOpts, args ...string) (*exec.Cmd, *syncBuffer, *s
 	stdout, stderr := &syncBuffer{}, &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if o.uid != 0 {
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(o.uid), Gid: uint32(o.uid)}
+	}
 	return cmd, stdout, stderr
+}
+
+// giveTo makes the sandbox another user's (root only): HOME and everything in it belong to
+// uid, and the directories above HOME and bin can be entered by everyone (they stay
+// root's and not writable by others, as ast requires of a plugin's directories). Call it
+// after writing the config, and run ast with runOpts.uid.
+func (s *sandbox) giveTo(uid int) {
+	s.t.Helper()
+	base := filepath.Dir(s.root)
+	for _, d := range []string{filepath.Dir(base), base, s.bin, s.input} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+	err := filepath.WalkDir(s.root, func(p string, _ os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, uid, uid)
+	})
+	if err != nil {
+		s.t.Fatal(err)
+	}
 }
 
 func exitCode(err error) int {

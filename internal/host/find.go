@@ -7,9 +7,9 @@ package host
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -51,7 +51,7 @@ type Finder struct {
 func (f Finder) dirs() []struct{ dir, source string } {
 	var ds []struct{ dir, source string }
 	add := func(d, s string) {
-		if d != "" {
+		if d != "" && filepath.IsAbs(d) {
 			ds = append(ds, struct{ dir, source string }{d, s})
 		}
 	}
@@ -65,10 +65,37 @@ func (f Finder) dirs() []struct{ dir, source string } {
 	return ds
 }
 
+// Check refuses a finder whose directories or pins are relative paths: a relative plugin
+// directory or pin would run whatever the current directory holds (a cloned repository,
+// say). The error names the variable or the config key.
+func (f Finder) Check() error {
+	for _, d := range f.PluginPath {
+		if !filepath.IsAbs(d) {
+			return fmt.Errorf("$AST_PLUGIN_PATH holds the relative directory %q: plugin directories must be absolute paths", d)
+		}
+	}
+	for _, d := range []struct{ dir, what string }{{f.ExeDir, "the directory of ast"}, {f.DataDir, "the data directory"}} {
+		if d.dir != "" && !filepath.IsAbs(d.dir) {
+			return fmt.Errorf("%s %q is a relative path: it must be absolute", d.what, d.dir)
+		}
+	}
+	names := slices.Sorted(maps.Keys(f.Pins))
+	for _, name := range names {
+		if p := f.Pins[name].Path; !filepath.IsAbs(p) {
+			return fmt.Errorf("the config's plugins.%s.path %q is not an absolute path: "+
+				"pin the plugin by its absolute path (a relative one, or a bare name, would depend on the current directory or $PATH)", name, p)
+		}
+	}
+	return nil
+}
+
 // Find returns the location of backend's plugin. The error for a backend that is nowhere
-// says where it looked.
+// says where it looked; a finder that fails Check fails with Check's error.
 func (f Finder) Find(backend string) (Location, error) {
 	if err := config.ValidateBackendName(backend); err != nil {
+		return Location{}, err
+	}
+	if err := f.Check(); err != nil {
 		return Location{}, err
 	}
 	if pin, ok := f.Pins[backend]; ok {
@@ -92,7 +119,8 @@ func (f Finder) Find(backend string) (Location, error) {
 }
 
 // All returns every plugin found: the pinned ones and each ast-plugin-* on the search
-// path (the first of a name wins), sorted by backend name.
+// path (the first of a name wins), sorted by backend name. Relative directories are
+// skipped (Check says why).
 func (f Finder) All() []Location {
 	seen := map[string]bool{}
 	var out []Location
@@ -119,43 +147,26 @@ func (f Finder) All() []Location {
 	return out
 }
 
-// Verify checks a plugin executable before it is started: it exists and is executable;
-// it and its directory belong to the user or root; and neither is writable by group or
-// others (a sticky directory such as /tmp excepted). Whoever could change the executable
-// could run code as the user, with the user's secrets: the rules are those ssh applies to
-// authorized_keys (StrictModes). A pinned checksum is checked by Start, through
-// go-plugin's SecureConfig. Errors name the backend and the path and say how to fix it.
+// Verify checks a plugin executable as Start does before it runs it (see openChecked):
+// an absolute path; the file, every directory on the way to it (through symbolic links
+// too) and every link belong to the user or root; no directory is writable by group or
+// others unless sticky (as /tmp); the file is a regular executable not writable by group
+// or others. Whoever could change any of them could run code as the user, with the user's
+// secrets: the rules are those ssh applies to authorized_keys (StrictModes). A pinned
+// checksum is checked by Start, on the file it opened. Errors name the backend and the
+// path and say how to fix it.
 func Verify(loc Location) error {
-	st, err := os.Stat(loc.Path)
+	f, _, err := openPlugin(loc)
 	if err != nil {
-		return fmt.Errorf("the %s plugin %s: %w", loc.Backend, loc.Path, errors.Unwrap(err))
+		return err
 	}
-	if !st.Mode().IsRegular() || st.Mode()&0o111 == 0 {
-		return fmt.Errorf("the %s plugin %s is not an executable file (chmod 755 %s)", loc.Backend, loc.Path, loc.Path)
-	}
-	if uid, foreign := foreignOwner(st); foreign {
-		return fmt.Errorf("refusing the %s plugin %s: it belongs to user id %d, neither you nor root", loc.Backend, loc.Path, uid)
-	}
-	if st.Mode()&0o022 != 0 {
-		return fmt.Errorf("refusing the %s plugin %s: it is writable by group or others (chmod go-w %s)", loc.Backend, loc.Path, loc.Path)
-	}
-	dir := filepath.Dir(loc.Path)
-	dst, err := os.Stat(dir)
-	if err != nil {
-		return fmt.Errorf("the %s plugin %s: %w", loc.Backend, loc.Path, errors.Unwrap(err))
-	}
-	if uid, foreign := foreignOwner(dst); foreign {
-		return fmt.Errorf("refusing the %s plugin %s: its directory %s belongs to user id %d, neither you nor root", loc.Backend, loc.Path, dir, uid)
-	}
-	if dst.Mode()&0o022 != 0 && dst.Mode()&os.ModeSticky == 0 {
-		return fmt.Errorf("refusing the %s plugin %s: its directory is writable by group or others (chmod go-w %s)", loc.Backend, loc.Path, dir)
-	}
-	return nil
+	return f.Close()
 }
 
-// FileSHA256 returns the hex SHA-256 of the file at path.
+// FileSHA256 returns the hex SHA-256 of the plugin executable at path, an absolute path
+// that passes Verify's checks (it is read from the file those checks opened).
 func FileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
+	f, _, err := openChecked(path)
 	if err != nil {
 		return "", err
 	}

@@ -1,6 +1,7 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -51,8 +53,9 @@ type Options struct {
 // the per-call deadline, batches larger than the plugin's MaxBatch are split, and a
 // plugin that crashed or hung comes back as an error naming it. Close stops it.
 type Plugin struct {
-	loc     Location
-	cmd     *exec.Cmd
+	loc       Location
+	socketDir string // the 0700 directory of the plugin's socket; removed by Close
+	cmd       *exec.Cmd
 	client  *plugin.Client
 	conn    *grpc.ClientConn // for the health check after a failed call; nil if unknown
 	raw     pluginsdk.Backend
@@ -60,45 +63,81 @@ type Plugin struct {
 	timeout time.Duration
 }
 
-// Start starts the plugin at loc (after Verify) and asks for its Info. It does not
-// Configure it. Errors name the backend and the executable: a plugin that does not
-// start, speaks another protocol version, fails its checksum or prints garbage on stdout.
+// Start starts the plugin at loc and asks for its Info. It does not Configure it.
+//
+// What it checks is what it executes: it opens the executable once (openChecked: an
+// absolute, symlink-free path whose every directory, link and file belongs to the user or
+// root and cannot be changed by others), checks a pinned SHA-256 against that open file,
+// and executes that very file by its descriptor (/proc/self/fd/N on Linux; a private copy
+// in the command's socket directory elsewhere), so a rename or a swapped link after the
+// check cannot change what runs.
+//
+// The plugin's Unix socket is created in a fresh directory of mode 0700 (go-plugin's
+// PLUGIN_UNIX_SOCKET_DIR), removed by Close; ast talks only to a socket served by its own
+// user (peer credentials), and the plugin accepts only its own user's connections.
+//
+// Errors name the backend and the executable: a plugin that is refused by the checks,
+// does not start, speaks another protocol version, fails its checksum or prints garbage
+// on stdout.
 func Start(ctx context.Context, loc Location, opts Options) (*Plugin, error) {
-	if err := Verify(loc); err != nil {
-		return nil, err
-	}
 	if opts.CallTimeout == 0 {
 		opts.CallTimeout = DefaultCallTimeout
 	}
 	if opts.StartTimeout == 0 {
 		opts.StartTimeout = 10 * time.Second
 	}
-	cmd := exec.Command(loc.Path)
-	// The plugin inherits ast's environment (cloud credential chains read it), plus ast's
-	// process id, which pluginsdk.Serve checks to exit if ast died while it started.
-	cmd.Env = append(withoutEnv(os.Environ(), pluginsdk.ParentPIDEnv), pluginsdk.ParentPIDEnv+"="+strconv.Itoa(os.Getpid()))
+	var pin []byte
+	if loc.SHA256 != "" {
+		sum, err := hex.DecodeString(loc.SHA256)
+		if err != nil || len(sum) != sha256.Size {
+			return nil, fmt.Errorf("the config pins the %s plugin %s to %q, which is not a hex SHA-256 (64 hex digits)", loc.Backend, loc.Path, loc.SHA256)
+		}
+		pin = sum
+	}
+	p := &Plugin{loc: loc, timeout: opts.CallTimeout}
+	var err error
+	if p.socketDir, err = os.MkdirTemp("", "ast-plugin-"); err != nil {
+		return nil, fmt.Errorf("the %s plugin %s: a directory for its socket: %w", loc.Backend, loc.Path, err)
+	}
+	// MkdirTemp's 0700 is masked by the umask; the socket directory must be exactly 0700.
+	if err := os.Chmod(p.socketDir, 0o700); err != nil {
+		p.removeSocketDir()
+		return nil, err
+	}
+	cmd, exe, err := pluginCommand(loc, pin, p.socketDir)
+	if err != nil {
+		p.removeSocketDir()
+		return nil, err
+	}
+	// The child has its own copy of the descriptor once started.
+	defer exe.Close()
+	// The plugin inherits ast's environment (cloud credential chains read it), without
+	// go-plugin's own variables (an inherited PLUGIN_UNIX_SOCKET_GROUP would open the
+	// socket to a group), plus ast's process id, which pluginsdk.Serve checks to exit if
+	// ast died while it started, and the socket directory.
+	env := os.Environ()
+	for _, k := range []string{pluginsdk.ParentPIDEnv, "PLUGIN_UNIX_SOCKET_DIR", "PLUGIN_UNIX_SOCKET_GROUP",
+		"PLUGIN_MULTIPLEX_GRPC", "PLUGIN_CLIENT_CERT", "PLUGIN_MIN_PORT", "PLUGIN_MAX_PORT", "PLUGIN_PROTOCOL_VERSIONS"} {
+		env = withoutEnv(env, k)
+	}
+	cmd.Env = append(env, pluginsdk.ParentPIDEnv+"="+strconv.Itoa(os.Getpid()), plugin.EnvUnixSocketDir+"="+p.socketDir)
 	setParentDeath(cmd)
+	p.cmd = cmd
 	cfg := &plugin.ClientConfig{
 		HandshakeConfig:  pluginsdk.Handshake,
 		VersionedPlugins: pluginsdk.PluginSets(nil),
 		Cmd:              cmd,
 		SkipHostEnv:      true, // cmd.Env has it already
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
-		// No AutoMTLS: go-plugin puts the socket in a fresh 0700 directory, which keeps
-		// other users out without two P-521 certificates on every command (~20 ms).
+		// No AutoMTLS: the socket sits in a 0700 directory and both ends check that the
+		// other runs as the same user, without two P-521 certificates on every command
+		// (~20 ms).
 		Logger:          newLogger(loc.Backend, opts),
-		GRPCDialOptions: pluginsdk.GRPCDialOptions(),
+		GRPCDialOptions: append(pluginsdk.GRPCDialOptions(), grpc.WithTransportCredentials(sameUserServer{})),
 		StartTimeout:    opts.StartTimeout,
 	}
-	if loc.SHA256 != "" {
-		sum, err := hex.DecodeString(loc.SHA256)
-		if err != nil || len(sum) != sha256.Size {
-			return nil, fmt.Errorf("the config pins the %s plugin %s to %q, which is not a hex SHA-256 (64 hex digits)", loc.Backend, loc.Path, loc.SHA256)
-		}
-		cfg.SecureConfig = &plugin.SecureConfig{Checksum: sum, Hash: sha256.New()}
-	}
 	client := plugin.NewClient(cfg)
-	p := &Plugin{loc: loc, cmd: cmd, client: client, timeout: opts.CallTimeout}
+	p.client = client
 	rpc, err := client.Client()
 	if err != nil {
 		p.Close()
@@ -120,12 +159,89 @@ func Start(ctx context.Context, loc Location, opts Options) (*Plugin, error) {
 	return p, nil
 }
 
+// pluginCommand opens loc's executable once (openPlugin), checks pin (a SHA-256, or nil)
+// against that open file, and returns the command that executes exactly that file, and
+// the file, which the caller closes once the command has started. dir is a private 0700
+// directory for the copy that systems without exec by descriptor run.
+func pluginCommand(loc Location, pin []byte, dir string) (*exec.Cmd, *os.File, error) {
+	exe, resolved, err := openPlugin(loc)
+	if err != nil {
+		return nil, nil, err
+	}
+	execPath, sum, err := executablePath(exe, dir, pin != nil)
+	if err != nil {
+		exe.Close()
+		return nil, nil, fmt.Errorf("the %s plugin %s: %w", loc.Backend, loc.Path, err)
+	}
+	if pin != nil && !bytes.Equal(sum, pin) {
+		exe.Close()
+		return nil, nil, fmt.Errorf("refusing the %s plugin %s: its SHA-256 differs from the one the config pins (%s)", loc.Backend, loc.Path, hex.EncodeToString(pin))
+	}
+	cmd := exec.Command(execPath)
+	cmd.Args[0] = resolved
+	cmd.ExtraFiles = []*os.File{exe} // descriptor 3 of the child: see executablePath
+	return cmd, exe, nil
+}
+
+// executablePath returns the path the child executes to run exactly the open file exe,
+// which the child holds as descriptor 3 (cmd.ExtraFiles): /proc/self/fd/3 where the system
+// has it; else a private copy in dir (the command's 0700 socket directory). With hash, it
+// also returns the SHA-256 of what will run.
+func executablePath(exe *os.File, dir string, hash bool) (path string, sum []byte, err error) {
+	if p, err := descriptorPath(exe, 3); err == nil {
+		if hash {
+			h := sha256.New()
+			if _, err := io.Copy(h, io.NewSectionReader(exe, 0, 1<<62)); err != nil {
+				return "", nil, err
+			}
+			sum = h.Sum(nil)
+		}
+		return p, sum, nil
+	}
+	path = filepath.Join(dir, filepath.Base(exe.Name()))
+	out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o700)
+	if err != nil {
+		return "", nil, err
+	}
+	h := sha256.New()
+	_, err = io.Copy(io.MultiWriter(out, h), io.NewSectionReader(exe, 0, 1<<62))
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("a private copy to run: %w", err)
+	}
+	return path, h.Sum(nil), nil
+}
+
+// openPlugin opens loc's executable with openChecked and turns its errors into messages
+// that name the backend and the path, and say how to fix it.
+func openPlugin(loc Location) (*os.File, string, error) {
+	if !filepath.IsAbs(loc.Path) {
+		return nil, "", fmt.Errorf("refusing the %s plugin %s: not an absolute path (a relative one would run whatever the current directory holds)", loc.Backend, loc.Path)
+	}
+	f, resolved, err := openChecked(loc.Path)
+	if err == nil {
+		return f, resolved, nil
+	}
+	var unsafe *unsafePathError
+	var notExe *notExecutableError
+	var pe *os.PathError
+	switch {
+	case errors.As(err, &unsafe):
+		return nil, "", fmt.Errorf("refusing the %s plugin %s: %v", loc.Backend, loc.Path, err)
+	case errors.As(err, &notExe) && notExe.path == loc.Path:
+		return nil, "", fmt.Errorf("the %s plugin %s is not an executable file (chmod 755 %s)", loc.Backend, loc.Path, loc.Path)
+	case errors.As(err, &pe) && pe.Path == loc.Path:
+		return nil, "", fmt.Errorf("the %s plugin %s: %v", loc.Backend, loc.Path, pe.Err)
+	}
+	return nil, "", fmt.Errorf("the %s plugin %s: %v", loc.Backend, loc.Path, err)
+}
+
 func (p *Plugin) startError(err error) error {
 	msg := err.Error()
 	where := fmt.Sprintf("the %s plugin %s", p.loc.Backend, p.loc.Path)
 	switch {
-	case errors.Is(err, plugin.ErrChecksumsDoNotMatch):
-		return fmt.Errorf("refusing %s: its SHA-256 differs from the one the config pins (%s)", where, p.loc.SHA256)
 	case strings.Contains(msg, "incompatible API version"):
 		// go-plugin's text: "... Plugin version: 2, Client versions: [1]".
 		theirs := "another backend protocol"
@@ -180,6 +296,10 @@ func (p *Plugin) Location() Location { return p.loc }
 // down, and kills it if it has not exited within closeGrace (2 s). It is safe to call
 // more than once.
 func (p *Plugin) Close() {
+	defer p.removeSocketDir()
+	if p.client == nil {
+		return
+	}
 	done := make(chan struct{})
 	go func() {
 		p.client.Kill()
@@ -190,6 +310,13 @@ func (p *Plugin) Close() {
 	case <-time.After(closeGrace):
 		p.kill()
 		<-done
+	}
+}
+
+// removeSocketDir removes the socket directory, with the socket a killed plugin leaves.
+func (p *Plugin) removeSocketDir() {
+	if p.socketDir != "" {
+		_ = os.RemoveAll(p.socketDir)
 	}
 }
 

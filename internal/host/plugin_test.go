@@ -32,6 +32,9 @@ var faultBin string
 func TestMain(m *testing.M) { os.Exit(runTests(m)) }
 
 func runTests(m *testing.M) int {
+	if os.Getenv(attackerEnv) != "" {
+		return attackerMain()
+	}
 	dir, err := os.MkdirTemp("", "ast-host-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -214,14 +217,14 @@ func TestStartFailures(t *testing.T) {
 				t.Fatal(err)
 			}
 			return copyFault(t, dir, 0o755)
-		}, want: []string{"refusing", "its directory is writable by group or others"}},
+		}, want: []string{"refusing", "is writable by group or others", "chmod go-w"}},
 		{name: "in a group-writable directory", path: func(t *testing.T) string {
 			dir := t.TempDir()
 			if err := os.Chmod(dir, 0o770); err != nil {
 				t.Fatal(err)
 			}
 			return copyFault(t, dir, 0o755)
-		}, want: []string{"refusing", "its directory is writable by group or others"}},
+		}, want: []string{"refusing", "is writable by group or others", "chmod go-w"}},
 		{name: "owned by another user", path: func(t *testing.T) string {
 			if os.Getuid() != 0 {
 				t.Skip("needs root to give a file to another user")

@@ -1,0 +1,212 @@
+//go:build unix
+
+package host
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// maxSymlinks bounds the symbolic links followed while resolving one plugin path, as the
+// kernel's own ELOOP limit does.
+const maxSymlinks = 40
+
+// unsafePathError is a path on the way to a plugin that someone other than the user or
+// root could change. Fix is the command that repairs it.
+type unsafePathError struct {
+	what, path, why, fix string
+}
+
+func (e *unsafePathError) Error() string {
+	s := fmt.Sprintf("%s %s %s", e.what, e.path, e.why)
+	if e.fix != "" {
+		s += " (" + e.fix + ")"
+	}
+	return s
+}
+
+// openChecked opens the plugin executable at path, an absolute path, for reading and
+// returns it with its absolute, symlink-free path. It walks the path one component at a
+// time from /, each lookup relative to the descriptor of a directory it has already
+// checked, and follows symbolic links itself (at most maxSymlinks), so that what it checks
+// is what it opens:
+//   - every directory it passes through (the ones a symbolic link leads through too) is
+//     owned by the user or root and not writable by group or others, unless it is sticky
+//     (as /tmp: there others cannot rename or remove what the user owns);
+//   - every symbolic link it follows, and the file, is owned by the user or root;
+//   - the file is a regular file, executable, and not writable by group or others.
+//
+// The checks are made on the opened descriptors (fstat), never on a name looked up again,
+// so a rename or a swapped symlink after a check cannot change what is opened: a directory
+// that passed its check cannot be changed by another user. Errors are *unsafePathError for
+// a refused path (naming the offending file or directory and the fix), else the
+// underlying *os.PathError.
+func openChecked(path string) (f *os.File, resolved string, err error) {
+	if !filepath.IsAbs(path) {
+		return nil, "", fmt.Errorf("%s is not an absolute path", path)
+	}
+	uid := os.Geteuid()
+	rootFD, err := unix.Open("/", dirOpenFlags, 0)
+	if err != nil {
+		return nil, "", &os.PathError{Op: "open", Path: "/", Err: err}
+	}
+	// stack holds the open directories from / to the current one; dirs their paths.
+	stack, dirs := []int{rootFD}, []string{"/"}
+	defer func() {
+		for _, fd := range stack {
+			_ = unix.Close(fd)
+		}
+	}()
+	if err := checkDir(rootFD, "/", uid); err != nil {
+		return nil, "", err
+	}
+	todo := splitPath(path)
+	links := 0
+	for len(todo) > 0 {
+		name := todo[0]
+		todo = todo[1:]
+		cur, curPath := stack[len(stack)-1], dirs[len(dirs)-1]
+		switch name {
+		case ".":
+			continue
+		case "..":
+			if len(stack) > 1 {
+				_ = unix.Close(cur)
+				stack, dirs = stack[:len(stack)-1], dirs[:len(dirs)-1]
+			}
+			continue
+		}
+		p := filepath.Join(curPath, name)
+		var st unix.Stat_t
+		if err := unix.Fstatat(cur, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return nil, "", &os.PathError{Op: "stat", Path: p, Err: err}
+		}
+		switch st.Mode & unix.S_IFMT {
+		case unix.S_IFLNK:
+			if err := checkOwner("the symbolic link", p, st, uid); err != nil {
+				return nil, "", err
+			}
+			if links++; links > maxSymlinks {
+				return nil, "", &os.PathError{Op: "resolve", Path: path, Err: unix.ELOOP}
+			}
+			target, err := readlinkat(cur, name)
+			if err != nil {
+				return nil, "", &os.PathError{Op: "readlink", Path: p, Err: err}
+			}
+			if filepath.IsAbs(target) {
+				for _, fd := range stack[1:] {
+					_ = unix.Close(fd)
+				}
+				stack, dirs = stack[:1], dirs[:1]
+			}
+			todo = append(splitPath(target), todo...)
+		case unix.S_IFDIR:
+			fd, err := unix.Openat(cur, name, dirOpenFlags|unix.O_NOFOLLOW, 0)
+			if err != nil {
+				return nil, "", &os.PathError{Op: "open", Path: p, Err: err}
+			}
+			stack, dirs = append(stack, fd), append(dirs, p)
+			if err := checkDir(fd, p, uid); err != nil {
+				return nil, "", err
+			}
+		default:
+			if len(todo) > 0 && strings.Trim(strings.Join(todo, ""), ".") != "" {
+				return nil, "", &os.PathError{Op: "open", Path: p, Err: unix.ENOTDIR}
+			}
+			fd, err := unix.Openat(cur, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+			if err != nil {
+				return nil, "", &os.PathError{Op: "open", Path: p, Err: err}
+			}
+			f := os.NewFile(uintptr(fd), p)
+			if err := checkFile(fd, p, uid); err != nil {
+				f.Close()
+				return nil, "", err
+			}
+			return f, p, nil
+		}
+	}
+	return nil, "", &notExecutableError{path: dirs[len(dirs)-1]}
+}
+
+// notExecutableError is a plugin path that names something other than an executable
+// regular file.
+type notExecutableError struct{ path string }
+
+func (e *notExecutableError) Error() string {
+	return fmt.Sprintf("%s is not an executable file (chmod 755 %s)", e.path, e.path)
+}
+
+func splitPath(p string) []string {
+	var out []string
+	for _, c := range strings.Split(p, "/") {
+		if c != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func readlinkat(dirfd int, name string) (string, error) {
+	for size := 256; ; size *= 2 {
+		buf := make([]byte, size)
+		n, err := unix.Readlinkat(dirfd, name, buf)
+		if err != nil {
+			return "", err
+		}
+		if n < size {
+			return string(buf[:n]), nil
+		}
+		if size > 1<<16 {
+			return "", unix.ENAMETOOLONG
+		}
+	}
+}
+
+func checkOwner(what, p string, st unix.Stat_t, uid int) error {
+	if int(st.Uid) != uid && st.Uid != 0 {
+		return &unsafePathError{what: what, path: p,
+			why: fmt.Sprintf("belongs to user id %d, neither you nor root", st.Uid),
+			fix: fmt.Sprintf("chown %d %s", uid, p)}
+	}
+	return nil
+}
+
+// checkDir checks the directory open as fd, at p.
+func checkDir(fd int, p string, uid int) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return &os.PathError{Op: "stat", Path: p, Err: err}
+	}
+	if err := checkOwner("the directory", p, st, uid); err != nil {
+		return err
+	}
+	if st.Mode&0o022 != 0 && st.Mode&unix.S_ISVTX == 0 {
+		return &unsafePathError{what: "the directory", path: p, why: "is writable by group or others", fix: "chmod go-w " + p}
+	}
+	return nil
+}
+
+// checkFile checks the plugin executable open as fd, at p.
+func checkFile(fd int, p string, uid int) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return &os.PathError{Op: "stat", Path: p, Err: err}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Mode&0o111 == 0 {
+		return &notExecutableError{path: p}
+	}
+	if err := checkOwner("the file", p, st, uid); err != nil {
+		return err
+	}
+	if st.Mode&0o022 != 0 {
+		return &unsafePathError{what: "the file", path: p, why: "is writable by group or others", fix: "chmod go-w " + p}
+	}
+	return nil
+}
+
+var errNoExecByDescriptor = errors.New("no exec by descriptor")

@@ -1,0 +1,5 @@
+//go:build unix && !linux && !darwin && !freebsd
+
+package pluginsdk
+
+func peerUID(int) (int, error) { return 0, errNoPeerCredentials }
