@@ -115,9 +115,9 @@ func runAccountAdd(ctx context.Context, opts *AccountAddOptions) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(f.IO.ErrOut, "✓ Added account %s on backend %s\n", opts.Name, opts.Backend)
+	printf(f.IO.ErrOut, "✓ Added account %s on backend %s\n", opts.Name, opts.Backend)
 	if !opts.Use {
-		fmt.Fprintf(f.IO.ErrOut, "  Make it active with: ast account use %s\n", opts.Name)
+		printf(f.IO.ErrOut, "  Make it active with: ast account use %s\n", opts.Name)
 	}
 	return nil
 }
@@ -139,7 +139,7 @@ func NewCmdAccountUse(f *Factory) *cobra.Command {
 			if err := config.Update(cfg.Path(), func(c *config.Config) error { return c.Use(args[0]) }); err != nil {
 				return err
 			}
-			fmt.Fprintf(f.IO.ErrOut, "✓ Active account: %s\n", args[0])
+			printf(f.IO.ErrOut, "✓ Active account: %s\n", args[0])
 			return nil
 		},
 	}
@@ -242,7 +242,7 @@ func NewCmdAccountShow(f *Factory) *cobra.Command {
 				if output == "json" {
 					return writeJSON(f.IO.Out, v)
 				}
-				fmt.Fprintf(f.IO.Out, "account:  %s\nbackend:  %s\nactive:   %t\n", v.Name, v.Backend, v.Active)
+				printf(f.IO.Out, "account:  %s\nbackend:  %s\nactive:   %t\n", v.Name, v.Backend, v.Active)
 				keys := make([]string, 0, len(v.Settings))
 				for k := range v.Settings {
 					keys = append(keys, k)
@@ -252,7 +252,7 @@ func NewCmdAccountShow(f *Factory) *cobra.Command {
 					fmt.Fprintln(f.IO.Out, "settings:")
 				}
 				for _, k := range keys {
-					fmt.Fprintf(f.IO.Out, "  %s: %s\n", k, v.Settings[k])
+					printf(f.IO.Out, "  %s: %s\n", k, v.Settings[k])
 				}
 			}
 			return nil

@@ -216,8 +216,8 @@ func runDeploy(ctx context.Context, opts *DeployOptions) error {
 	if opts.Output == "json" {
 		return writeJSON(opts.IO.Out, d)
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "✓ Deployed %s (pid %d) with account %s\n", d.Agent, d.PID, d.Account)
-	fmt.Fprintf(opts.IO.ErrOut, "  logs: ast blueprint logs %s   (%s)\n", d.Agent, d.Log)
+	printf(opts.IO.ErrOut, "✓ Deployed %s (pid %d) with account %s\n", d.Agent, d.PID, d.Account)
+	printf(opts.IO.ErrOut, "  logs: ast blueprint logs %s   (%s)\n", d.Agent, d.Log)
 	return nil
 }
 
@@ -254,14 +254,14 @@ func printPlan(opts *DeployOptions, bp *deploy.Blueprint, acct config.Account, s
 		return writeJSON(opts.IO.Out, plan)
 	}
 	w := opts.IO.Out
-	fmt.Fprintf(w, "Deploy plan for %s (dry run: nothing is started)\n", plan.Agent)
-	fmt.Fprintf(w, "  blueprint  %s (%s)\n", plan.Blueprint, plan.BlueprintDigest)
-	fmt.Fprintf(w, "  command    %s\n", shellJoin(plan.Command))
-	fmt.Fprintf(w, "  workdir    %s\n", plan.Workdir)
-	fmt.Fprintf(w, "  account    %s (backend %s)\n", plan.Account, plan.Backend)
-	fmt.Fprintf(w, "  log        %s\n", plan.Log)
+	printf(w, "Deploy plan for %s (dry run: nothing is started)\n", plan.Agent)
+	printf(w, "  blueprint  %s (%s)\n", plan.Blueprint, plan.BlueprintDigest)
+	printf(w, "  command    %s\n", shellJoin(plan.Command))
+	printf(w, "  workdir    %s\n", plan.Workdir)
+	printf(w, "  account    %s (backend %s)\n", plan.Account, plan.Backend)
+	printf(w, "  log        %s\n", plan.Log)
 	if plan.Replaces != nil {
-		fmt.Fprintf(w, "  replaces   the running %s (pid %d)\n", plan.Agent, *plan.Replaces)
+		printf(w, "  replaces   the running %s (pid %d)\n", plan.Agent, *plan.Replaces)
 	}
 	fmt.Fprintln(w)
 	if len(vars) == 0 {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -115,7 +114,7 @@ func runBlueprintList(opts *BlueprintListOptions) error {
 	}
 	if len(agents) == 0 {
 		if opts.IO.OutTTY {
-			fmt.Fprintf(opts.IO.ErrOut, "No blueprints in %s and no deployed agents.\n", strings.Join(dirs, " or "))
+			printf(opts.IO.ErrOut, "No blueprints in %s and no deployed agents.\n", strings.Join(dirs, " or "))
 		}
 		return nil
 	}

@@ -80,3 +80,24 @@ func (t *table) print() error {
 	}
 	return w.Flush()
 }
+
+// printf is fmt.Fprintf for a line of ast's own text with data in it (a plan, a setting,
+// a path): the format is ast's and printed as is; every string, error and Stringer
+// argument passes termtext.Line first, so data cannot add a line, move the cursor or
+// reorder what is shown. Numbers and booleans are printed as fmt prints them.
+func printf(w io.Writer, format string, args ...any) {
+	clean := make([]any, len(args))
+	for i, a := range args {
+		switch v := a.(type) {
+		case string:
+			clean[i] = termtext.Line(v)
+		case error:
+			clean[i] = termtext.Line(v.Error())
+		case fmt.Stringer:
+			clean[i] = termtext.Line(v.String())
+		default:
+			clean[i] = a
+		}
+	}
+	fmt.Fprintf(w, format, clean...)
+}

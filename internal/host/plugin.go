@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	"github.com/ast-cli/ast/internal/termtext"
 	"github.com/ast-cli/ast/pluginsdk"
 )
 
@@ -266,9 +267,10 @@ func (p *Plugin) startError(err error) error {
 
 // newLogger routes go-plugin's and the plugin's log lines to opts.Stderr. Without Debug
 // only the plugin's own structured warnings and errors pass (a "retrying" notice, say):
-// not go-plugin's chatter, nor a panic's raw output, which could carry anything.
+// not go-plugin's chatter, nor a panic's raw output, which could carry anything. Every
+// line passes termtext (a plugin's text is outside text: no raw control reaches the terminal).
 func newLogger(backend string, opts Options) hclog.Logger {
-	lo := &hclog.LoggerOptions{Name: backend, Output: opts.Stderr, Level: hclog.Debug}
+	lo := &hclog.LoggerOptions{Name: backend, Output: termtext.Writer{W: opts.Stderr}, Level: hclog.Debug}
 	if opts.Stderr == nil {
 		lo.Output = io.Discard
 	}

@@ -21,6 +21,7 @@
 package termtext
 
 import (
+	"io"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -152,4 +153,18 @@ func Controls() []rune {
 	rs = append(rs, 0x061c, 0x200e, 0x200f, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e,
 		0x2066, 0x2067, 0x2068, 0x2069, 0x2028, 0x2029)
 	return rs
+}
+
+// Writer passes everything written to it through Text before writing it to W: for a
+// stream of log lines from outside (a plugin's hclog output). Each Write is escaped on its
+// own, so a writer that splits a UTF-8 character across two writes gets it escaped as
+// bytes; line-based loggers write whole lines.
+type Writer struct{ W io.Writer }
+
+// Write writes Text(p) to w.W and reports len(p) on success.
+func (w Writer) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(w.W, Text(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }

@@ -105,3 +105,14 @@ func FuzzLine(f *testing.F) {
 		}
 	})
 }
+
+func TestWriter(t *testing.T) {
+	var b strings.Builder
+	n, err := Writer{&b}.Write([]byte("warn: \x1b[31mred\r\n"))
+	if err != nil || n != 16 {
+		t.Fatalf("Write = %d, %v", n, err)
+	}
+	if got, want := b.String(), "warn: \\x1b[31mred\\r\n"; got != want {
+		t.Errorf("wrote %q, want %q", got, want)
+	}
+}
