@@ -265,7 +265,7 @@ func printImportSummary(w io.Writer, r importReport) {
 	}
 	for _, l := range r.Entries {
 		if l.Action == "failed" {
-			fmt.Fprintf(w, "Failed %s (line %d): %s\n", l.Name, l.Line, l.Error)
+			printf(w, "Failed %s (line %d): %s\n", l.Name, l.Line, l.Error)
 		}
 	}
 	if r.DryRun {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -25,10 +26,18 @@ func checkOutput(format string) error {
 	return nil
 }
 
+// writeJSON prints v as indented JSON, the exact form of what ast prints: strings hold
+// their text exactly, with DEL, C1 and bidi characters written as \u escapes
+// (termtext.JSON), so that JSON on a terminal cannot drive it either.
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(termtext.JSON(b.Bytes()))
+	return err
 }
 
 // table prints rows as an aligned table with a header on a terminal, and as

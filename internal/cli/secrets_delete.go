@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ast-cli/ast/internal/termtext"
 	"github.com/ast-cli/ast/pluginsdk"
 )
 
@@ -63,7 +64,7 @@ func runDelete(ctx context.Context, opts *DeleteOptions) error {
 		case errors.Is(r.Err, pluginsdk.ErrNotFound):
 			missing = append(missing, name)
 		default:
-			failed = append(failed, fmt.Sprintf("%s: %v", name, r.Err))
+			failed = append(failed, fmt.Sprintf("%s: %s", name, termtext.Line(r.Err.Error()))) // one line per name
 		}
 	}
 	if len(missing) > 0 {

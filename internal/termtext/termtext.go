@@ -168,3 +168,26 @@ func (w Writer) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+// JSON returns the encoded JSON document b with every character Line would escape written
+// as a JSON \uXXXX escape: the same JSON value, byte for byte after decoding, but with no
+// character a terminal acts on (encoding/json escapes C0 controls and U+2028/U+2029
+// itself, not DEL, C1 or bidi controls). Such characters can only occur inside JSON
+// strings, where the escape is valid. b must be valid UTF-8 (encoding/json's output is).
+func JSON(b []byte) []byte {
+	if !needsEscape(string(b), true) {
+		return b
+	}
+	out := make([]byte, 0, len(b)+32)
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == 0x7f || (r >= utf8.RuneSelf && dangerous(r)) {
+			out = append(out, `\u`...)
+			out = append(out, hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
+		} else {
+			out = append(out, b[i:i+size]...)
+		}
+		i += size
+	}
+	return out
+}

@@ -1,6 +1,7 @@
 package termtext
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -114,5 +115,23 @@ func TestWriter(t *testing.T) {
 	}
 	if got, want := b.String(), "warn: \\x1b[31mred\\r\n"; got != want {
 		t.Errorf("wrote %q, want %q", got, want)
+	}
+}
+
+func TestJSON(t *testing.T) {
+	for _, r := range Controls() {
+		v := "a" + string(r) + "b\\\"c"
+		enc, err := json.Marshal(map[string]string{"k": v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := JSON(enc)
+		if strings.ContainsRune(string(got), r) {
+			t.Errorf("%U: JSON keeps it raw: %q", r, got)
+		}
+		var back map[string]string
+		if err := json.Unmarshal(got, &back); err != nil || back["k"] != v {
+			t.Errorf("%U: JSON changes the value: %q (%v)", r, got, err)
+		}
 	}
 }
