@@ -275,3 +275,38 @@ func TestCoreDumpsDisabled(t *testing.T) {
 	}
 	t.Logf("core dump summary: processes_checked=%d not_dumpable=ast,plugins dumpable=run_child core_limit_kept=%s/%s (as uid %d)", checked, wantSoft, wantHard, uid)
 }
+
+// TestTmpdirClean: plugins' sockets live in a 0700 directory ast creates in $TMPDIR for
+// the command and removes when it ends, whether the command succeeds, fails, or is
+// interrupted while the plugin works: nothing (no go-plugin "plugin*" socket, no
+// "ast-plugin-*" directory) is left in $TMPDIR.
+func TestTmpdirClean(t *testing.T) {
+	s := newSandbox(t)
+	s.addAccounts(account{name: "acct", backend: "local"})
+	commands := [][]string{
+		{"secrets", "create", "A", "--value", "one"},
+		{"secrets", "list"},
+		{"secrets", "create", "A", "--value", "again"}, // exists: exit 1
+		{"run", "--var", "X=@MISSING", "--", "true"},  // missing reference: exit 1
+		{"run", "--var", "X=@A", "--", "true"},
+		{"secrets", "delete", "A"},
+	}
+	for _, args := range commands {
+		s.run(args...)
+	}
+	// Interrupted while the plugin waits for the store lock.
+	lock, release := s.holdStoreLock("acct")
+	st := s.start(runOpts{}, "secrets", "create", "B", "--value", "two")
+	st.waitOpen(st.plugin("local"), lock)
+	_ = st.cmd.Process.Signal(syscall.SIGTERM)
+	st.wait(30 * time.Second)
+	release()
+	ents, err := os.ReadDir(s.tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		t.Errorf("$TMPDIR holds %s after the commands ended", e.Name())
+	}
+	t.Logf("tmpdir summary: commands=%d left_in_tmpdir=%d", len(commands)+1, len(ents))
+}
