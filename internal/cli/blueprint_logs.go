@@ -50,7 +50,7 @@ func runBlueprintLogs(ctx context.Context, opts *BlueprintLogsOptions) error {
 		return err
 	}
 	p := store.LogPath(opts.Agent)
-	f, err := os.Open(p)
+	f, err := store.ReadLog(opts.Agent) // no symbolic link followed
 	if errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("no log for agent %s (%s): it has not been deployed on this machine", opts.Agent, p)
 	}

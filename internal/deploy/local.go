@@ -182,21 +182,44 @@ func Running(p Process) bool {
 	return running(p)
 }
 
+// ErrForgedGroup is returned by Stop for a record whose process group is not the
+// agent's: nothing was signalled.
+var ErrForgedGroup = errors.New("the recorded process group is not the agent's")
+
 // Stop ends p: SIGTERM to its process group (or to the process alone when PGID is 0),
 // then, if anything of it is still alive after grace, SIGKILL. It returns whether p was
 // running. A p that is not running (exited, or its pid reused) is not signalled at all.
 //
-// Errors: ctx ends while waiting; the process survives SIGKILL (for killWait); a signal
+// A record is data on disk, so Stop believes it only as far as /proc confirms it
+// (DESIGN.md "Trust model"): the process must be alive with the recorded start time
+// (pid and start time identify it; a record without a start time confirms nothing on
+// Linux), a process group is signalled only when it is the agent's own (PGID equals PID,
+// as StartDetached makes it) and /proc shows the process in it, and nothing is ever
+// sent to a pid or group of 1 or less (kill(-1) would reach every process of the user).
+// An agent that moved itself to another group is signalled alone.
+//
+// Errors: ErrForgedGroup (wrapped) when PGID is not PID or not above 1, before any
+// signal; ctx ends while waiting; the process survives SIGKILL (for killWait); a signal
 // that cannot be sent (another user's process).
 func Stop(ctx context.Context, p Process, grace time.Duration) (bool, error) {
-	if !Running(p) {
+	if p.PGID != 0 && (p.PGID != p.PID || p.PGID <= 1) {
+		return false, fmt.Errorf("pid %d, group %d: %w (an agent leads its own group); nothing was signalled", p.PID, p.PGID, ErrForgedGroup)
+	}
+	if p.PID <= 1 {
+		return false, nil
+	}
+	pgrp, ok := confirm(p)
+	if !ok {
 		return false, nil
 	}
 	target := p.PID
 	alive := func() bool { return Running(p) }
-	if p.PGID > 0 {
+	if p.PGID > 1 && pgrp == p.PGID {
 		target = -p.PGID
 		alive = func() bool { return Running(p) || groupRunning(p.PGID) }
+	}
+	if target == 0 || target == 1 || target == -1 {
+		return false, nil // unreachable after the checks above; kept as the last guard
 	}
 	if err := syscall.Kill(target, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return true, fmt.Errorf("stopping pid %d: %w", p.PID, err)

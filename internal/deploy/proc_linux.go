@@ -49,6 +49,17 @@ func processStart(pid int) (uint64, error) {
 	return s.start, err
 }
 
+// confirm reads pid, start time and process group of p.PID from one /proc/PID/stat and
+// reports p's process group when the process is alive and its start time is the
+// recorded one; a record without a start time (0) confirms nothing.
+func confirm(p Process) (pgrp int, ok bool) {
+	s, err := readStat(p.PID)
+	if err != nil || !s.alive() || p.Start == 0 || s.start != p.Start {
+		return 0, false
+	}
+	return s.pgrp, true
+}
+
 func running(p Process) bool {
 	s, err := readStat(p.PID)
 	if err != nil || !s.alive() {

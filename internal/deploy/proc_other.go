@@ -16,6 +16,15 @@ func running(p Process) bool {
 	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
+// confirm, without /proc, can check only that the pid is alive and ask for its group.
+func confirm(p Process) (pgrp int, ok bool) {
+	if !running(p) {
+		return 0, false
+	}
+	g, err := syscall.Getpgid(p.PID)
+	return g, err == nil
+}
+
 func groupRunning(pgid int) bool {
 	err := syscall.Kill(-pgid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)

@@ -5,15 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/gofrs/flock"
 	"github.com/google/renameio/v2"
 
+	"github.com/ast-cli/ast/internal/fsperm"
 	"github.com/ast-cli/ast/internal/refs"
 )
 
@@ -88,9 +89,36 @@ func (d *Deployment) Process() Process {
 //	STATE/deployments/AGENT.lock   held while AGENT is deployed or stopped
 //	STATE/agents/AGENT.log         the agent's stdout and stderr, appended (0600)
 //
-// Directories are created 0700.
+// Directories are created 0700. Every one of them, and every file, must pass
+// internal/fsperm's rule (owned by the user or root, not writable by group or others; the
+// files not readable by them either), or the call fails naming the path and the fix.
+// Records, locks and logs are opened with O_NOFOLLOW: a symbolic link planted at one of
+// these names is refused, never followed. A record's temp file is created with O_EXCL
+// and its mode set on the descriptor.
 type Store struct {
 	Dir string
+}
+
+// MaxRecordBytes is the largest deployment record Read accepts: 1 MiB (a record holds
+// the command and one line per variable; real ones are a few KiB).
+const MaxRecordBytes = 1 << 20
+
+func (s Store) deploymentsDir() string { return filepath.Join(s.Dir, "deployments") }
+func (s Store) agentsDir() string      { return filepath.Join(s.Dir, "agents") }
+
+// checkDirs checks the state directory and dir (one of its subdirectories) where they
+// exist.
+func (s Store) checkDirs(dir string) error {
+	return fsperm.CheckDirs(s.Dir, dir)
+}
+
+// ensureDir creates dir (under the state directory) 0700 when missing, after checking
+// the state directory.
+func (s Store) ensureDir(dir string) error {
+	if err := fsperm.CheckDirs(s.Dir); err != nil {
+		return err
+	}
+	return fsperm.EnsureDir(dir, nil)
 }
 
 // RecordPath is where the record of agent lives.
@@ -100,7 +128,7 @@ func (s Store) RecordPath(agent string) string {
 
 // LogPath is agent's log file.
 func (s Store) LogPath(agent string) string {
-	return filepath.Join(s.Dir, "agents", agent+".log")
+	return filepath.Join(s.agentsDir(), agent+".log")
 }
 
 func (s Store) lockPath(agent string) string {
@@ -117,12 +145,23 @@ func (s Store) Read(agent string) (*Deployment, error) {
 		return nil, err
 	}
 	p := s.RecordPath(agent)
-	data, err := os.ReadFile(p)
+	if err := s.checkDirs(s.deploymentsDir()); err != nil {
+		return nil, err
+	}
+	f, err := fsperm.Open(p, os.O_RDONLY, fsperm.Private)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("agent %s is %w (no record %s)", agent, ErrNotDeployed, p)
 	}
 	if err != nil {
+		return nil, fmt.Errorf("deployment record: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxRecordBytes+1))
+	if err != nil {
 		return nil, fmt.Errorf("reading the deployment record: %w", err)
+	}
+	if len(data) > MaxRecordBytes {
+		return nil, fmt.Errorf("deployment record %s is larger than %d MiB: it is not a record ast wrote", p, MaxRecordBytes>>20)
 	}
 	var d Deployment
 	if err := json.Unmarshal(data, &d); err != nil {
@@ -145,10 +184,18 @@ func (s Store) Write(d *Deployment) error {
 		return err
 	}
 	p := s.RecordPath(d.Agent)
-	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		return fmt.Errorf("creating the deployments directory: %w", err)
+	if err := s.ensureDir(filepath.Dir(p)); err != nil {
+		return fmt.Errorf("the deployments directory: %w", err)
 	}
-	if err := renameio.WriteFile(p, append(data, '\n'), 0o600); err != nil {
+	pending, err := renameio.NewPendingFile(p, renameio.WithTempDir(filepath.Dir(p)), renameio.WithStaticPermissions(fsperm.FileMode))
+	if err != nil {
+		return fmt.Errorf("writing the deployment record: %w", err)
+	}
+	defer pending.Cleanup()
+	if _, err := pending.Write(append(data, '\n')); err != nil {
+		return fmt.Errorf("writing the deployment record: %w", err)
+	}
+	if err := pending.CloseAtomicallyReplace(); err != nil {
 		return fmt.Errorf("writing the deployment record: %w", err)
 	}
 	return nil
@@ -168,7 +215,10 @@ func (s Store) Remove(agent string) error {
 // List returns every record, sorted by agent. A record that cannot be read is returned
 // in bad by file name, so that one broken file does not hide the others.
 func (s Store) List() (deployments []*Deployment, bad []error, err error) {
-	dir := filepath.Join(s.Dir, "deployments")
+	dir := s.deploymentsDir()
+	if err := s.checkDirs(dir); err != nil {
+		return nil, nil, err
+	}
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil, nil
@@ -200,33 +250,49 @@ func (s Store) Lock(ctx context.Context, agent string) (unlock func(), err error
 		return nil, err
 	}
 	p := s.lockPath(agent)
-	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		return nil, fmt.Errorf("creating the deployments directory: %w", err)
+	if err := s.ensureDir(filepath.Dir(p)); err != nil {
+		return nil, fmt.Errorf("the deployments directory: %w", err)
 	}
-	l := flock.New(p, flock.SetPermissions(0o600))
-	ok, err := l.TryLockContext(ctx, 100*time.Millisecond)
-	if err != nil || !ok {
+	l, err := fsperm.OpenLock(p)
+	if err != nil {
+		return nil, fmt.Errorf("locking agent %s: %w", agent, err)
+	}
+	if err := l.Lock(ctx); err != nil {
+		l.Close()
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("another ast is deploying or stopping agent %s (lock %s): %w", agent, p, ctx.Err())
 		}
 		return nil, fmt.Errorf("locking agent %s: %w", agent, err)
 	}
-	return func() { _ = l.Unlock() }, nil
+	return func() { _ = l.Close() }, nil
 }
 
-// OpenLog opens agent's log for appending, creating it 0600 (and its directory 0700). The
-// file is the agent's stdout and stderr; ast writes nothing else into it.
+// OpenLog opens agent's log for appending, creating it 0600 (and its directory 0700),
+// without following a symbolic link. The file is the agent's stdout and stderr; ast
+// writes nothing else into it.
 func (s Store) OpenLog(agent string) (*os.File, error) {
 	if err := ValidateAgentName(agent); err != nil {
 		return nil, err
 	}
 	p := s.LogPath(agent)
-	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		return nil, fmt.Errorf("creating the agent log directory: %w", err)
+	if err := s.ensureDir(filepath.Dir(p)); err != nil {
+		return nil, fmt.Errorf("the agent log directory: %w", err)
 	}
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := fsperm.Open(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, fsperm.Private)
 	if err != nil {
 		return nil, fmt.Errorf("opening the agent log: %w", err)
 	}
 	return f, nil
+}
+
+// ReadLog opens agent's log for reading, without following a symbolic link, after the
+// same checks as OpenLog. A missing log is an error wrapping fs.ErrNotExist.
+func (s Store) ReadLog(agent string) (*os.File, error) {
+	if err := ValidateAgentName(agent); err != nil {
+		return nil, err
+	}
+	if err := s.checkDirs(s.agentsDir()); err != nil {
+		return nil, err
+	}
+	return fsperm.Open(s.LogPath(agent), os.O_RDONLY, fsperm.Private)
 }
