@@ -47,6 +47,19 @@ func (e *unsafePathError) Error() string {
 // a refused path (naming the offending file or directory and the fix), else the
 // underlying *os.PathError.
 func openChecked(path string) (f *os.File, resolved string, err error) {
+	return walkChecked(path, false)
+}
+
+// checkDirPath checks the directory at path (absolute) as openChecked checks the
+// directories on the way to a plugin: it, every directory above it and every link on the
+// way belong to the user or root, and none is writable by group or others unless sticky.
+func checkDirPath(path string) error {
+	_, _, err := walkChecked(path, true)
+	return err
+}
+
+// walkChecked is openChecked, or with dir checkDirPath (which opens nothing).
+func walkChecked(path string, dir bool) (f *os.File, resolved string, err error) {
 	if !filepath.IsAbs(path) {
 		return nil, "", fmt.Errorf("%s is not an absolute path", path)
 	}
@@ -115,6 +128,9 @@ func openChecked(path string) (f *os.File, resolved string, err error) {
 				return nil, "", err
 			}
 		default:
+			if dir {
+				return nil, "", &os.PathError{Op: "open", Path: p, Err: unix.ENOTDIR}
+			}
 			if len(todo) > 0 && strings.Trim(strings.Join(todo, ""), ".") != "" {
 				return nil, "", &os.PathError{Op: "open", Path: p, Err: unix.ENOTDIR}
 			}
@@ -129,6 +145,9 @@ func openChecked(path string) (f *os.File, resolved string, err error) {
 			}
 			return f, p, nil
 		}
+	}
+	if dir {
+		return nil, dirs[len(dirs)-1], nil
 	}
 	return nil, "", &notExecutableError{path: dirs[len(dirs)-1]}
 }

@@ -96,6 +96,11 @@ func Start(ctx context.Context, loc Location, opts Options) (*Plugin, error) {
 		pin = sum
 	}
 	p := &Plugin{loc: loc, timeout: opts.CallTimeout}
+	// Another user who could rename entries of the temporary directory could put a
+	// directory of its own in place of the socket directory.
+	if err := checkDirPath(os.TempDir()); err != nil {
+		return nil, fmt.Errorf("the %s plugin %s: refusing the temporary directory for its socket ($TMPDIR): %v", loc.Backend, loc.Path, err)
+	}
 	var err error
 	if p.socketDir, err = os.MkdirTemp("", "ast-plugin-"); err != nil {
 		return nil, fmt.Errorf("the %s plugin %s: a directory for its socket: %w", loc.Backend, loc.Path, err)

@@ -565,3 +565,36 @@ func TestRelativePathsRefused(t *testing.T) {
 		t.Errorf("Start of a relative path: %v", err)
 	}
 }
+
+// TestUnsafeTmpdirRefused: a $TMPDIR in which others could rename the socket directory
+// and put their own in its place is refused; a sticky one (as /tmp) is not.
+func TestUnsafeTmpdirRefused(t *testing.T) {
+	setFault(t, "ok")
+	pub := publicDir(t)
+	for _, c := range []struct {
+		mode os.FileMode
+		want string
+	}{
+		{0o777, "is writable by group or others"},
+		{0o770, "is writable by group or others"},
+		{0o777 | os.ModeSticky, ""},
+		{0o700, ""},
+	} {
+		dir := mkdir(t, filepath.Join(pub, fmt.Sprintf("tmp%o", c.mode)), c.mode, os.Geteuid())
+		t.Setenv("TMPDIR", dir)
+		p, err := Start(context.Background(), faultLocation(faultBin), Options{})
+		if err == nil {
+			p.Close()
+		}
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("TMPDIR of mode %v: %v", c.mode, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "$TMPDIR")):
+			t.Errorf("TMPDIR of mode %v: got %v, want a refusal naming $TMPDIR", c.mode, err)
+		}
+	}
+	t.Setenv("TMPDIR", "relative/tmp")
+	if _, err := Start(context.Background(), faultLocation(faultBin), Options{}); err == nil || !strings.Contains(err.Error(), "$TMPDIR") {
+		t.Errorf("a relative TMPDIR: %v", err)
+	}
+}
