@@ -31,7 +31,7 @@ type DeployOptions struct {
 	Account func() (config.Account, error)
 	Backend func(context.Context, config.Account) (pluginsdk.Backend, error)
 	Close   func()
-	// Environ is the user's environment, the base of the agent's.
+	// Environ is the user's environment; the agent inherits only deploy.AgentEnviron of it.
 	Environ func() []string
 	Now     func() time.Time
 	// Grace is how long a running agent that is replaced gets to exit after SIGTERM.
@@ -92,19 +92,22 @@ ast's own environment, arguments, output, log file or deployment record.`,
 
 // deployPlan is the output of `deploy --dry-run`.
 type deployPlan struct {
-	DryRun          bool              `json:"dry_run"`
-	Agent           string            `json:"agent"`
-	Description     string            `json:"description,omitempty"`
-	Account         string            `json:"account"`
-	Backend         string            `json:"backend"`
-	Target          string            `json:"target"`
-	Blueprint       string            `json:"blueprint"`
-	BlueprintDigest string            `json:"blueprint_digest"`
-	Command         []string          `json:"command"`
-	Workdir         string            `json:"workdir"`
-	Log             string            `json:"log"`
-	Replaces        *int              `json:"replaces_pid,omitempty"`
-	Variables       []deploy.Variable `json:"variables"`
+	DryRun          bool     `json:"dry_run"`
+	Agent           string   `json:"agent"`
+	Description     string   `json:"description,omitempty"`
+	Account         string   `json:"account"`
+	Backend         string   `json:"backend"`
+	Target          string   `json:"target"`
+	Blueprint       string   `json:"blueprint"`
+	BlueprintDigest string   `json:"blueprint_digest"`
+	Command         []string `json:"command"`
+	Workdir         string   `json:"workdir"`
+	Log             string   `json:"log"`
+	Replaces        *int     `json:"replaces_pid,omitempty"`
+	// PassEnv is the blueprint's pass_env: variables the agent inherits beyond
+	// deploy.MinimalEnv.
+	PassEnv   []string          `json:"pass_env"`
+	Variables []deploy.Variable `json:"variables"`
 }
 
 func runDeploy(ctx context.Context, opts *DeployOptions) error {
@@ -178,7 +181,10 @@ func runDeploy(ctx context.Context, opts *DeployOptions) error {
 		Blueprint: bp.Path, BlueprintDigest: bp.Digest, Command: bp.Command, Workdir: bp.Workdir,
 		Variables: deploy.Variables(resolved.Sources, fromFlag),
 	}
-	spec := deploy.Spec{Command: bp.Command, Dir: bp.Workdir, Env: resolved.Environ(opts.Environ())}
+	// An agent, detached or --foreground, starts from the minimal environment plus the
+	// blueprint's pass_env: not ast's whole environment, which holds the user's credentials
+	// to the backend (VAULT_TOKEN, AWS_* keys) and so to every entry of the account.
+	spec := deploy.Spec{Command: bp.Command, Dir: bp.Workdir, Env: resolved.Environ(deploy.AgentEnviron(opts.Environ(), bp.PassEnv))}
 
 	if opts.Foreground {
 		d.Foreground = true
@@ -245,7 +251,7 @@ func printPlan(opts *DeployOptions, bp *deploy.Blueprint, acct config.Account, s
 	plan := deployPlan{
 		DryRun: true, Agent: bp.Agent, Description: bp.Description, Account: acct.Name, Backend: acct.Backend,
 		Target: deploy.TargetLocal, Blueprint: bp.Path, BlueprintDigest: bp.Digest, Command: bp.Command,
-		Workdir: bp.Workdir, Log: store.LogPath(bp.Agent), Variables: vars,
+		Workdir: bp.Workdir, Log: store.LogPath(bp.Agent), PassEnv: nonNil(bp.PassEnv), Variables: vars,
 	}
 	if old, err := store.Read(bp.Agent); err == nil && deploy.Running(old.Process()) {
 		plan.Replaces = &old.PID
@@ -260,6 +266,11 @@ func printPlan(opts *DeployOptions, bp *deploy.Blueprint, acct config.Account, s
 	printf(w, "  workdir    %s\n", plan.Workdir)
 	printf(w, "  account    %s (backend %s)\n", plan.Account, plan.Backend)
 	printf(w, "  log        %s\n", plan.Log)
+	inherits := "the minimal environment (" + strings.Join(deploy.MinimalEnv, ", ") + ", LC_*)"
+	if len(plan.PassEnv) > 0 {
+		inherits += " and pass_env " + strings.Join(plan.PassEnv, ", ")
+	}
+	printf(w, "  inherits   %s\n", inherits)
 	if plan.Replaces != nil {
 		printf(w, "  replaces   the running %s (pid %d)\n", plan.Agent, *plan.Replaces)
 	}
@@ -304,4 +315,12 @@ func shellJoin(argv []string) string {
 		}
 	}
 	return strings.Join(out, " ")
+}
+
+// nonNil returns s, or an empty slice for nil (JSON [] rather than null).
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }

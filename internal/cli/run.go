@@ -21,8 +21,11 @@ type RunOptions struct {
 	// Close stops the backend plugin before the command starts.
 	Close func()
 
-	Vars    []string
-	Command []string
+	Vars []string
+	// CleanEnv starts CMD from deploy.AgentEnviron (the agents' minimal environment)
+	// instead of the whole of the user's.
+	CleanEnv bool
+	Command  []string
 }
 
 // NewCmdRun is `ast run [--var KEY=VALUE]... -- CMD [ARG]...`.
@@ -41,7 +44,12 @@ func NewCmdRun(f *Factory) *cobra.Command {
 
 Every reference is resolved in one batched call before CMD starts; if any is missing,
 every missing name is reported and CMD does not run. Values reach CMD only through its
-environment: never ast's own environment, its arguments or its output.`,
+environment: never ast's own environment, its arguments or its output.
+
+CMD inherits your environment, as a command you type does; --clean-env starts it from
+the minimal environment a deployed agent gets (PATH, HOME, USER, LOGNAME, SHELL, LANG,
+LC_*, TZ, TMPDIR, TERM) plus the variables, leaving VAULT_TOKEN, AWS_* keys and the
+rest of your environment behind.`,
 		Example: `  ast run --var ANTHROPIC_API_KEY=@ -- python agent.py
   ast run --var DB_PASSWORD=@PROD_DB_PASSWORD --var MODE=prod -- ./server`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -59,6 +67,7 @@ environment: never ast's own environment, its arguments or its output.`,
 		},
 	}
 	cmd.Flags().StringArrayVar(&opts.Vars, "var", nil, "a variable KEY=VALUE, KEY=@NAME or KEY=@ (repeatable)")
+	cmd.Flags().BoolVar(&opts.CleanEnv, "clean-env", false, "start CMD from a minimal environment (PATH, HOME, USER, LANG, LC_*, TZ, TMPDIR, TERM, ...) plus the variables, as an agent")
 	return cmd
 }
 
@@ -80,7 +89,14 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 		return err
 	}
 	opts.Close() // the plugin has done its part; it does not outlive resolution
-	return runChild(opts.IO, opts.Command, resolved.Environ(opts.Environ()))
+	// CMD is the user's own command, run as they would run it: it inherits their whole
+	// environment (as with doppler run, op run, chamber exec) unless --clean-env asks for
+	// an agent's minimal one.
+	base := opts.Environ()
+	if opts.CleanEnv {
+		base = deploy.AgentEnviron(base, nil)
+	}
+	return runChild(opts.IO, opts.Command, resolved.Environ(base))
 }
 
 func hasRef(vars []refs.Var) bool {

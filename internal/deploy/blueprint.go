@@ -61,6 +61,7 @@ func ValidateAgentName(name string) error {
 //	  ANTHROPIC_API_KEY: "@"
 //	  REGION: "@PROD_REGION"
 //	  LOG_LEVEL: info
+//	pass_env: [AWS_REGION, MYAPP_*]          # optional: more of the user's variables to pass
 type Blueprint struct {
 	// Agent is the agent's name: the file name without BlueprintExt.
 	Agent string
@@ -80,6 +81,9 @@ type Blueprint struct {
 	// resolved against the blueprint's directory, or the working directory of ast when
 	// the blueprint has none. Parse does not check that it exists.
 	Workdir string
+	// PassEnv lists the variables of the user's environment the agent inherits beyond
+	// MinimalEnv: names and PREFIX* patterns, each checked by CheckPassEnv.
+	PassEnv []string
 }
 
 // Dirs returns the directories blueprints are looked up in, in order: cwd's blueprints/,
@@ -202,7 +206,7 @@ func (p Problem) what() string {
 }
 
 // blueprintFields are the top-level fields of a blueprint, in the order messages list them.
-var blueprintFields = []string{"command", "env", "workdir", "description"}
+var blueprintFields = []string{"command", "env", "workdir", "description", "pass_env"}
 
 // Parse parses data, the content of agent's blueprint at path (used in messages and to
 // resolve a relative workdir against filepath.Dir(path)); cwd is the agent's working
@@ -211,7 +215,7 @@ var blueprintFields = []string{"command", "env", "workdir", "description"}
 // The file is one YAML mapping with the fields command (required: a non-empty list of
 // strings), env (a mapping of variable names to scalar values, each parsed by
 // refs.ParseValue: "@", "@NAME", "\@literal", or a literal; YAML needs "@..." quoted),
-// workdir (a string) and description (a string). Every problem is reported at once, as a
+// workdir (a string), description (a string) and pass_env (a list, see CheckPassEnv). Every problem is reported at once, as a
 // *BlueprintError: an unknown or repeated field, a missing command, a value of the wrong
 // shape, a bad variable name or reference, a YAML syntax error.
 func Parse(agent, path string, data []byte, cwd string) (*Blueprint, error) {
@@ -271,6 +275,10 @@ func Parse(agent, path string, data []byte, cwd string) (*Blueprint, error) {
 			default:
 				bp.Workdir = filepath.Join(filepath.Dir(path), s)
 			}
+		case "pass_env":
+			var p []Problem
+			bp.PassEnv, p = parsePassEnv(v)
+			probs = append(probs, p...)
 		case "description":
 			s, ok := scalarString(v)
 			if !ok {
@@ -372,6 +380,29 @@ func parseCommand(n *yaml.Node) ([]string, []Problem) {
 		return nil, probs
 	}
 	return argv, nil
+}
+
+// parsePassEnv parses the pass_env list (see CheckPassEnv).
+func parsePassEnv(n *yaml.Node) ([]string, []Problem) {
+	const field = "pass_env"
+	if n.Kind != yaml.SequenceNode {
+		return nil, []Problem{{Line: n.Line, Field: field, Msg: "must be a list of variable names or PREFIX_* patterns (e.g. [AWS_REGION, MYAPP_*])"}}
+	}
+	var probs []Problem
+	var out []string
+	for i, item := range n.Content {
+		s, ok := scalarString(deref(item))
+		if !ok {
+			probs = append(probs, Problem{Line: item.Line, Field: field, Msg: fmt.Sprintf("item %d must be a string", i+1)})
+			continue
+		}
+		if err := CheckPassEnv(s); err != nil {
+			probs = append(probs, Problem{Line: item.Line, Field: field, Msg: err.Error()})
+			continue
+		}
+		out = append(out, s)
+	}
+	return out, probs
 }
 
 // parseEnv parses the env mapping. A key given twice is an error (YAML says mapping keys
