@@ -25,8 +25,10 @@ import (
 	"github.com/ast-cli/ast/pluginsdk"
 )
 
-// DefaultCallTimeout bounds one call to a plugin. The AWS backend's retries with back-off
-// fit in it; a plugin that hangs longer is killed.
+// DefaultCallTimeout bounds one call to a plugin: Configure, Info, List and Get as a wall
+// clock, Put and Delete as a liveness deadline (the longest time without a result or a
+// heartbeat). The AWS backend's retries with back-off fit in it; a plugin that hangs
+// longer is killed.
 const DefaultCallTimeout = 60 * time.Second
 
 // closeGrace bounds how long Close waits for a plugin to exit by itself before it is
@@ -44,7 +46,7 @@ type Options struct {
 	Stderr io.Writer
 	// Debug shows every log line (AST_LOG=debug).
 	Debug bool
-	// CallTimeout bounds each call; DefaultCallTimeout when zero.
+	// CallTimeout bounds each call (Put and Delete: each silence); DefaultCallTimeout when zero.
 	CallTimeout time.Duration
 	// StartTimeout bounds the handshake; 10 s when zero.
 	StartTimeout time.Duration
@@ -249,14 +251,7 @@ func (p *Plugin) startError(err error) error {
 	where := fmt.Sprintf("the %s plugin %s", p.loc.Backend, p.loc.Path)
 	switch {
 	case strings.Contains(msg, "incompatible API version"):
-		// go-plugin's text: "... Plugin version: 2, Client versions: [1]".
-		theirs := "another backend protocol"
-		if _, v, ok := strings.Cut(msg, "Plugin version: "); ok {
-			v, _, _ = strings.Cut(v, ",")
-			theirs = "backend protocol " + v
-		}
-		return fmt.Errorf("%s speaks %s; this ast speaks backend protocol %d: upgrade the plugin or ast",
-			where, theirs, pluginsdk.ProtocolVersion)
+		return protocolError(p.loc, msg)
 	case strings.Contains(msg, "Failed to read any lines from plugin's stdout"),
 		strings.Contains(msg, "exited before we could connect"):
 		// Its stdout closed before a handshake line: it exited (or closed stdout).
@@ -268,6 +263,23 @@ func (p *Plugin) startError(err error) error {
 		return fmt.Errorf("%s did not start within the start timeout", where)
 	}
 	return fmt.Errorf("%s did not start: %v", where, err)
+}
+
+// protocolError explains go-plugin's "incompatible API version" error (msg): which
+// protocol the plugin speaks, which this ast speaks, and which of the two to upgrade.
+func protocolError(loc Location, msg string) error {
+	// go-plugin's text: "... Plugin version: 2, Client versions: [1]".
+	_, v, _ := strings.Cut(msg, "Plugin version: ")
+	v, _, _ = strings.Cut(v, ",")
+	theirs, err := strconv.Atoi(v)
+	ours := pluginsdk.ProtocolVersion
+	switch {
+	case err != nil:
+		return fmt.Errorf("plugin %s speaks another protocol than this ast (%d): upgrade the plugin or ast (plugin executable: %s)", loc.Backend, ours, loc.Path)
+	case theirs > ours:
+		return fmt.Errorf("plugin %s speaks protocol %d, this ast speaks %d: upgrade ast (plugin executable: %s)", loc.Backend, theirs, ours, loc.Path)
+	}
+	return fmt.Errorf("plugin %s speaks protocol %d, this ast speaks %d: upgrade the plugin, or rebuild it with a newer pluginsdk (plugin executable: %s)", loc.Backend, theirs, ours, loc.Path)
 }
 
 // newLogger routes go-plugin's and the plugin's log lines to opts.Stderr. Without Debug
@@ -334,10 +346,8 @@ func (p *Plugin) kill() {
 	}
 }
 
-// call runs fn with the per-call deadline and turns transport failures into errors that
-// name the plugin: a plugin that does not answer within the timeout is killed
-// (ErrUnavailable), a plugin that died during the call is reported as stopped
-// (ErrInternal). Its own errors pass unchanged.
+// call runs fn with the per-call wall deadline (Configure, Info, List, Get) and turns
+// transport failures into errors that name the plugin (see fail).
 func (p *Plugin) call(ctx context.Context, what string, fn func(ctx context.Context) error) error {
 	cctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
@@ -345,24 +355,74 @@ func (p *Plugin) call(ctx context.Context, what string, fn func(ctx context.Cont
 	if err == nil {
 		return nil
 	}
-	where := fmt.Sprintf("the %s plugin (%s)", p.loc.Backend, p.loc.Path)
+	if p.timedOut(cctx, err) && ctx.Err() == nil {
+		// Killed outright: a plugin that hangs may not answer a shutdown request either.
+		p.kill()
+		p.Close()
+		return pluginsdk.Errorf(pluginsdk.ErrUnavailable, "%s did not answer %s within %s; it was stopped", p.where(), what, p.timeout)
+	}
+	return p.fail(ctx, what, err)
+}
+
+// errSilent is the cause of a streaming call cancelled by its liveness deadline.
+var errSilent = errors.New("no result or heartbeat within the liveness deadline")
+
+// stream runs one Put or Delete (fn) with a liveness deadline instead of a wall clock: it
+// fails only when the plugin sent neither a result nor a heartbeat for the per-call
+// timeout, so a long batch that keeps reporting completes. Results are passed on to the
+// caller's reporter (pluginsdk.WithReporter on ctx) shifted by offset, the index of the
+// part's first item in the caller's batch; heartbeats to the caller's WithHeartbeat.
+// fn's results (all of them, also with an error) are returned with the error from fail.
+func (p *Plugin) stream(ctx context.Context, what string, offset int, fn func(ctx context.Context) ([]pluginsdk.Result, error)) ([]pluginsdk.Result, error) {
+	cctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	live := time.AfterFunc(p.timeout, func() { cancel(errSilent) })
+	defer live.Stop()
+	sctx := pluginsdk.WithReporter(cctx, func(i int, r pluginsdk.Result) {
+		live.Reset(p.timeout)
+		pluginsdk.Report(ctx, offset+i, r)
+	})
+	sctx = pluginsdk.WithHeartbeat(sctx, func(retry bool) {
+		live.Reset(p.timeout)
+		if retry {
+			pluginsdk.Retrying(ctx)
+		} else {
+			pluginsdk.Heartbeat(ctx)
+		}
+	})
+	res, err := fn(sctx)
+	if err == nil {
+		return res, nil
+	}
+	if ctx.Err() == nil && errors.Is(context.Cause(cctx), errSilent) {
+		p.kill()
+		p.Close()
+		return res, pluginsdk.Errorf(pluginsdk.ErrUnavailable, "%s sent no result or heartbeat during %s for %s; it was stopped", p.where(), what, p.timeout)
+	}
+	return res, p.fail(ctx, what, err)
+}
+
+// where names the plugin in errors.
+func (p *Plugin) where() string { return fmt.Sprintf("the %s plugin (%s)", p.loc.Backend, p.loc.Path) }
+
+// fail turns the error of a call that failed for another reason than its deadline into
+// one that names the plugin: a caller that gave up gets its context's error, a plugin
+// that died during the call is reported as stopped (ErrInternal), a plain error of the
+// backend (code Unknown) is prefixed with the plugin's name (ErrInternal). The plugin's
+// coded errors pass unchanged.
+func (p *Plugin) fail(ctx context.Context, what string, err error) error {
 	switch {
 	case ctx.Err() != nil:
 		// The caller gave up (Ctrl-C); the caller's Close stops the plugin.
 		return ctx.Err()
-	case p.timedOut(cctx, err):
-		// Killed outright: a plugin that hangs may not answer a shutdown request either.
-		p.kill()
-		p.Close()
-		return pluginsdk.Errorf(pluginsdk.ErrUnavailable, "%s did not answer %s within %s; it was stopped", where, what, p.timeout)
 	case pluginsdk.CodeOf(err) == codes.DeadlineExceeded:
 		// The plugin gave up on something of its own before our deadline.
-		return pluginsdk.Errorf(pluginsdk.ErrUnavailable, "%s: %s timed out", where, what)
+		return pluginsdk.Errorf(pluginsdk.ErrUnavailable, "%s: %s timed out", p.where(), what)
 	case p.died(err):
 		p.Close()
-		return pluginsdk.Errorf(pluginsdk.ErrInternal, "%s stopped unexpectedly during %s (run with AST_LOG=debug to see its output)", where, what)
+		return pluginsdk.Errorf(pluginsdk.ErrInternal, "%s stopped unexpectedly during %s (run with AST_LOG=debug to see its output)", p.where(), what)
 	case pluginsdk.CodeOf(err) == codes.Unknown:
-		return pluginsdk.Errorf(pluginsdk.ErrInternal, "%s: %s failed: %v", where, what, err)
+		return pluginsdk.Errorf(pluginsdk.ErrInternal, "plugin %q failed: %v", p.loc.Backend, err)
 	}
 	return err
 }
@@ -427,23 +487,64 @@ func (p *Plugin) Get(ctx context.Context, names []string) ([]pluginsdk.Result, e
 	})
 }
 
-// Put implements pluginsdk.Backend.
+// Put implements pluginsdk.Backend with a liveness deadline (see stream), in parts of
+// the plugin's MaxBatch. It always returns len(entries) results: when a part fails, the
+// results the plugin reported before the failure, ErrOutcomeUnknown for the others of
+// that part, and errNotAttempted for the parts after it, together with the error.
 func (p *Plugin) Put(ctx context.Context, entries []pluginsdk.Entry, mode pluginsdk.PutMode) ([]pluginsdk.Result, error) {
-	return batched(p, entries, func(part []pluginsdk.Entry) (res []pluginsdk.Result, err error) {
-		err = p.call(ctx, "Put", func(ctx context.Context) (err error) { res, err = p.raw.Put(ctx, part, mode); return })
-		return res, err
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = e.Name
+	}
+	return p.writes(ctx, "Put", names, func(ctx context.Context, lo, hi int) ([]pluginsdk.Result, error) {
+		return p.raw.Put(ctx, entries[lo:hi], mode)
 	})
 }
 
-// Delete implements pluginsdk.Backend.
+// Delete implements pluginsdk.Backend as Put does.
 func (p *Plugin) Delete(ctx context.Context, names []string) ([]pluginsdk.Result, error) {
-	return batched(p, names, func(part []string) (res []pluginsdk.Result, err error) {
-		err = p.call(ctx, "Delete", func(ctx context.Context) (err error) { res, err = p.raw.Delete(ctx, part); return })
-		return res, err
+	return p.writes(ctx, "Delete", names, func(ctx context.Context, lo, hi int) ([]pluginsdk.Result, error) {
+		return p.raw.Delete(ctx, names[lo:hi])
 	})
 }
 
-// batched splits items into the plugin's MaxBatch and joins the results in order.
+// writes runs a Put or Delete of names in parts of the plugin's MaxBatch (fn writes the
+// items lo to hi), each under a liveness deadline, and keeps every result it got: see Put.
+func (p *Plugin) writes(ctx context.Context, what string, names []string, fn func(ctx context.Context, lo, hi int) ([]pluginsdk.Result, error)) ([]pluginsdk.Result, error) {
+	size := p.info.MaxBatch
+	if size <= 0 || size > len(names) {
+		size = max(len(names), 1)
+	}
+	out := make([]pluginsdk.Result, 0, len(names))
+	for lo := 0; lo == 0 || lo < len(names); lo += size {
+		hi := min(lo+size, len(names))
+		res, err := p.stream(ctx, what, lo, func(ctx context.Context) ([]pluginsdk.Result, error) { return fn(ctx, lo, hi) })
+		if got := len(res); got != hi-lo { // a Backend other than pluginsdk's client: nothing is known
+			res = make([]pluginsdk.Result, hi-lo)
+			for i := range res {
+				res[i] = pluginsdk.OutcomeUnknown(names[lo+i])
+			}
+			if err == nil {
+				err = pluginsdk.Errorf(pluginsdk.ErrInternal, "%s answered %s of %d names with %d results", p.where(), what, hi-lo, got)
+			}
+		}
+		out = append(out, res...)
+		if err != nil {
+			for _, name := range names[hi:] {
+				out = append(out, pluginsdk.Result{Entry: pluginsdk.Entry{Name: name}, Err: errNotAttempted})
+			}
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// errNotAttempted is the result of a name that was never sent to the plugin because an
+// earlier part of its batch failed: certainly not written.
+var errNotAttempted = &pluginsdk.Error{Code: codes.Canceled, Message: "not attempted: the batch stopped at an earlier failure"}
+
+// batched splits items into the plugin's MaxBatch and joins the results in order (Get:
+// a failed part fails the whole call, which writes nothing).
 func batched[T any](p *Plugin, items []T, fn func([]T) ([]pluginsdk.Result, error)) ([]pluginsdk.Result, error) {
 	size := p.info.MaxBatch
 	if size <= 0 || len(items) <= size {

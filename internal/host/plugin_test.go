@@ -191,7 +191,9 @@ func TestStartFailures(t *testing.T) {
 		{name: "exits before the handshake", mode: "exit", started: 1,
 			want: []string{"exited before it could be used", "AST_LOG=debug"}},
 		{name: "speaks protocol 2 only", mode: "proto2", started: 1,
-			want: []string{"speaks backend protocol 2", "this ast speaks backend protocol 1"}},
+			want: []string{"plugin fault speaks protocol 2, this ast speaks 1: upgrade ast"}},
+		{name: "speaks protocol 0 only", mode: "proto0", started: 1,
+			want: []string{"plugin fault speaks protocol 0, this ast speaks 1: upgrade the plugin"}},
 		{name: "checksum differs from the pin", pin: wrongSum,
 			want: []string{"refusing", "SHA-256 differs from the one the config pins", wrongSum}},
 		{name: "pin is not a SHA-256", pin: sum[:10],
@@ -251,7 +253,7 @@ func TestStartFailures(t *testing.T) {
 				p.Close()
 				t.Fatal("Start succeeded")
 			}
-			mustContain(t, "the error", err.Error(), append([]string{"fault plugin", path}, c.want...)...)
+			mustContain(t, "the error", err.Error(), append([]string{"fault", path}, c.want...)...)
 			if strings.Contains(err.Error(), "hello from a plugin") {
 				t.Errorf("the error repeats what the plugin printed: %v", err)
 			}
@@ -404,7 +406,7 @@ func TestPluginErrorsPassThrough(t *testing.T) {
 		{"Put", func() error {
 			_, err := p.Put(ctx, []pluginsdk.Entry{{Name: "A", Kind: pluginsdk.KindSecret, Value: pluginsdk.NewValue("v")}}, pluginsdk.Create)
 			return err
-		}, pluginsdk.ErrInternal, "an error without a code"},
+		}, pluginsdk.ErrInternal, `plugin "fault" failed: an error without a code`},
 		{"Delete", func() error { _, err := p.Delete(ctx, []string{"A"}); return err },
 			pluginsdk.ErrPermissionDenied, "the fault backend refuses the token"},
 	}
@@ -626,4 +628,158 @@ func TestLoggerFilter(t *testing.T) {
 		}
 	}
 	mustContain(t, "debug log", debug.String(), "retrying", "panic: raw stderr line", "plugin process exited", "debug line")
+}
+
+// TestStreamingWrites: Put and Delete keep every result the plugin reported when the
+// call fails midway (the plugin dies, goes silent, the caller gives up), mark the names of
+// the failed part not reported as ErrOutcomeUnknown and those of later parts as not
+// attempted; and the deadline of a streaming call is a liveness deadline, so a call longer
+// than the timeout that keeps reporting (or sending heartbeats) completes.
+func TestStreamingWrites(t *testing.T) {
+	const timeout = 700 * time.Millisecond
+	cases := []struct {
+		name     string
+		mode     string
+		env      map[string]string
+		op       string // Put or Delete
+		n        int
+		cancelAt int // the caller cancels after this many results; 0 for never
+		// want[i]: "ok", "unknown", "not attempted" or a code's name
+		want        string
+		wantErr     string
+		wantCode    *pluginsdk.Error
+		wantRetries int
+	}{
+		{name: "dies after reporting 3 of 6", mode: "report-exit", env: map[string]string{"AST_FAULT_AFTER": "3"},
+			op: "Put", n: 6, want: "ok ok ok unknown unknown unknown",
+			wantErr: "stopped unexpectedly during Put", wantCode: pluginsdk.ErrInternal},
+		{name: "dies after reporting 2 of 5 deletions", mode: "report-exit", env: map[string]string{"AST_FAULT_AFTER": "2"},
+			op: "Delete", n: 5, want: "NotFound NotFound unknown unknown unknown",
+			wantErr: "stopped unexpectedly during Delete", wantCode: pluginsdk.ErrInternal},
+		{name: "dies in the second part", mode: "report-exit",
+			env: map[string]string{"AST_FAULT_AFTER": "4", "AST_FAULT_MAXBATCH": "3"},
+			op:  "Put", n: 7, want: "ok ok ok ok unknown unknown not-attempted",
+			wantErr: "stopped unexpectedly during Put", wantCode: pluginsdk.ErrInternal},
+		{name: "dies in the first part", mode: "report-exit",
+			env: map[string]string{"AST_FAULT_AFTER": "1", "AST_FAULT_MAXBATCH": "3"},
+			op:  "Put", n: 7, want: "ok unknown unknown not-attempted not-attempted not-attempted not-attempted",
+			wantErr: "stopped unexpectedly during Put", wantCode: pluginsdk.ErrInternal},
+		{name: "goes silent after reporting 2 of 5", mode: "report-hang", env: map[string]string{"AST_FAULT_AFTER": "2"},
+			op: "Put", n: 5, want: "ok ok unknown unknown unknown",
+			wantErr: "sent no result or heartbeat during Put for 700ms; it was stopped", wantCode: pluginsdk.ErrUnavailable},
+		{name: "longer than the timeout, reporting steadily", mode: "slow", env: map[string]string{"AST_FAULT_DELAY": "200ms"},
+			op: "Put", n: 8, want: "ok ok ok ok ok ok ok ok"},
+		{name: "longer than the timeout, with heartbeats", mode: "slow-heartbeat", env: map[string]string{"AST_FAULT_DELAY": "300ms"},
+			op: "Put", n: 5, want: "ok ok ok ok ok", wantRetries: 5},
+		{name: "the caller gives up after 2", mode: "slow", env: map[string]string{"AST_FAULT_DELAY": "200ms"},
+			op: "Put", n: 6, cancelAt: 2, want: "ok ok unknown unknown unknown unknown",
+			wantErr: "context canceled"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			pidDir := setFault(t, c.mode)
+			for k, v := range c.env {
+				t.Setenv(k, v)
+			}
+			var stderr lockedBuffer
+			p, err := Start(context.Background(), faultLocation(faultBin), Options{Stderr: &stderr, CallTimeout: timeout})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var mu sync.Mutex
+			reported := map[int]pluginsdk.Result{}
+			retries := 0
+			ctx = pluginsdk.WithReporter(ctx, func(i int, r pluginsdk.Result) {
+				mu.Lock()
+				defer mu.Unlock()
+				if _, dup := reported[i]; dup {
+					t.Errorf("item %d reported twice", i)
+				}
+				reported[i] = r
+				if len(reported) == c.cancelAt {
+					cancel()
+				}
+			})
+			ctx = pluginsdk.WithHeartbeat(ctx, func(retry bool) {
+				if retry {
+					mu.Lock()
+					retries++
+					mu.Unlock()
+				}
+			})
+			names := make([]string, c.n)
+			entries := make([]pluginsdk.Entry, c.n)
+			for i := range names {
+				names[i] = fmt.Sprintf("N%d", i)
+				entries[i] = pluginsdk.Entry{Name: names[i], Kind: pluginsdk.KindSecret, Value: pluginsdk.NewValue("v")}
+			}
+			began := time.Now()
+			var res []pluginsdk.Result
+			if c.op == "Put" {
+				res, err = p.Put(ctx, entries, pluginsdk.Create)
+			} else {
+				res, err = p.Delete(ctx, names)
+			}
+			took := time.Since(began)
+			switch {
+			case c.wantErr == "" && err != nil:
+				t.Fatalf("%s failed after %s: %v", c.op, took, err)
+			case c.wantErr != "" && (err == nil || !strings.Contains(err.Error(), c.wantErr)):
+				t.Fatalf("%s: error %v, want %q", c.op, err, c.wantErr)
+			case c.wantCode != nil && !errors.Is(err, c.wantCode):
+				t.Errorf("error code %v, want %v", pluginsdk.CodeOf(err), c.wantCode.Code)
+			}
+			if c.wantErr == "" && took < timeout {
+				t.Errorf("the call took %s, not longer than the timeout %s: the case proves nothing", took, timeout)
+			}
+			if len(res) != c.n {
+				t.Fatalf("%d results for %d names", len(res), c.n)
+			}
+			var got []string
+			mu.Lock()
+			defer mu.Unlock()
+			for i, r := range res {
+				g := "ok"
+				switch {
+				case errors.Is(r.Err, pluginsdk.ErrOutcomeUnknown):
+					g = "unknown"
+				case errors.Is(r.Err, errNotAttempted):
+					g = "not-attempted"
+				case r.Err != nil:
+					g = pluginsdk.CodeOf(r.Err).String()
+				}
+				got = append(got, g)
+				if r.Entry.Name != names[i] {
+					t.Errorf("result %d names %q, want %q", i, r.Entry.Name, names[i])
+				}
+				rep, seen := reported[i]
+				if seen != (g != "unknown" && g != "not-attempted") {
+					t.Errorf("result %d (%s): reported to the caller: %t", i, g, seen)
+				}
+				if seen && (rep.Entry.Name != r.Entry.Name || pluginsdk.CodeOf(rep.Err) != pluginsdk.CodeOf(r.Err)) {
+					t.Errorf("item %d was reported as %s %v, returned as %s %v", i, rep.Entry.Name, rep.Err, r.Entry.Name, r.Err)
+				}
+				if c.op == "Delete" && g == "ok" && r.Note == "" {
+					t.Errorf("result %d: the plugin's note is lost", i)
+				}
+			}
+			if strings.Join(got, " ") != c.want {
+				t.Errorf("results: %s\nwant:    %s", strings.Join(got, " "), c.want)
+			}
+			if retries != c.wantRetries {
+				t.Errorf("the caller saw %d retries, want %d", retries, c.wantRetries)
+			}
+			if c.wantErr == "" {
+				// The plugin still serves: what it reported is what it holds.
+				if l, err := p.List(context.Background(), pluginsdk.ListOptions{}); err != nil || len(l) != c.n {
+					t.Errorf("List after the call: %d entries, %v", len(l), err)
+				}
+			}
+			p.Close()
+			assertGone(t, pidDir, 1)
+		})
+	}
 }

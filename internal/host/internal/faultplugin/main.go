@@ -14,10 +14,21 @@
 //	AST_FAULT=garbage       prints a line on stdout before the go-plugin handshake
 //	AST_FAULT=exit          exits with status 3 before the handshake
 //	AST_FAULT=proto2        speaks only backend protocol 2 (served with go-plugin directly)
+//	AST_FAULT=proto0        speaks only backend protocol 0, as a plugin older than protocol 1
+//	AST_FAULT=report-exit   Put and Delete write and report AST_FAULT_AFTER names (counted
+//	                        over all calls), then exit
+//	AST_FAULT=report-hang   the same, but hang instead of exiting
+//	AST_FAULT=slow          Put and Delete take AST_FAULT_DELAY per name, reporting each
+//	AST_FAULT=slow-heartbeat  Put and Delete take AST_FAULT_DELAY per name, sending only
+//	                        heartbeats (a retry for each name), and answer at the end
+//
+// In every other mode Put and Delete report each name as they go (pluginsdk.Report).
 //
 //	AST_FAULT_PIDDIR=DIR    creates DIR/PID when it starts, DIR/PID.call when a faulty call begins
 //	AST_FAULT_CALLS=FILE    appends "OP N" to FILE for each List, Get, Put and Delete of N items
 //	AST_FAULT_MAXBATCH=N    reports N as Info.MaxBatch
+//	AST_FAULT_AFTER=N       see report-exit and report-hang (default 0)
+//	AST_FAULT_DELAY=D       see slow (a Go duration, default 100ms)
 //
 // Before a faulty call it logs a warning through pluginsdk.NewLogger, so that tests can
 // check that a plugin's own warnings reach the user while its panic output does not.
@@ -54,17 +65,25 @@ func main() {
 		touch(filepath.Join(dir, strconv.Itoa(os.Getpid())))
 	}
 	maxBatch, _ := strconv.Atoi(os.Getenv("AST_FAULT_MAXBATCH"))
-	b := &backend{mode: mode, maxBatch: maxBatch, entries: map[string]pluginsdk.Entry{},
+	after, _ := strconv.Atoi(os.Getenv("AST_FAULT_AFTER"))
+	delay, err := time.ParseDuration(os.Getenv("AST_FAULT_DELAY"))
+	if err != nil {
+		delay = 100 * time.Millisecond
+	}
+	b := &backend{mode: mode, maxBatch: maxBatch, after: after, delay: delay, entries: map[string]pluginsdk.Entry{},
 		log: pluginsdk.NewLogger("fault")}
 	switch mode {
-	case "", "ok", "panic", "hang", "exit-in-call", "fail":
+	case "", "ok", "panic", "hang", "exit-in-call", "fail", "report-exit", "report-hang", "slow", "slow-heartbeat":
 	case "garbage":
 		fmt.Println("hello from a plugin that prints on stdout")
 	case "exit":
 		fmt.Fprintln(os.Stderr, "fault plugin: exiting before the handshake")
 		os.Exit(3)
 	case "proto2":
-		serveProtocol2(b)
+		serveProtocol(b, 2)
+		return
+	case "proto0":
+		serveProtocol(b, 0)
 		return
 	default:
 		fmt.Fprintf(os.Stderr, "fault plugin: unknown AST_FAULT %q\n", mode)
@@ -73,13 +92,14 @@ func main() {
 	pluginsdk.Serve(b)
 }
 
-// serveProtocol2 serves b as protocol 2 only, the way a plugin from a later ast would.
-func serveProtocol2(b pluginsdk.Backend) {
+// serveProtocol serves b as protocol version only, the way a plugin from a later (or an
+// earlier) ast would.
+func serveProtocol(b pluginsdk.Backend, version int) {
 	hs := pluginsdk.Handshake
-	hs.ProtocolVersion = 2
+	hs.ProtocolVersion = uint(version)
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  hs,
-		VersionedPlugins: map[int]plugin.PluginSet{2: {pluginsdk.PluginName: &pluginsdk.GRPCPlugin{Impl: b}}},
+		VersionedPlugins: map[int]plugin.PluginSet{version: {pluginsdk.PluginName: &pluginsdk.GRPCPlugin{Impl: b}}},
 		GRPCServer:       plugin.DefaultGRPCServer,
 		Logger:           pluginsdk.NewLogger("plugin"),
 	})
@@ -96,10 +116,13 @@ func touch(path string) {
 type backend struct {
 	mode     string
 	maxBatch int
+	after    int
+	delay    time.Duration
 	log      hclog.Logger
 
 	mu      sync.Mutex
 	entries map[string]pluginsdk.Entry
+	done    int // names of Put and Delete calls begun, for report-exit and report-hang
 }
 
 // failures are the errors of AST_FAULT=fail.
@@ -185,46 +208,80 @@ func (b *backend) Get(_ context.Context, names []string) ([]pluginsdk.Result, er
 	return out, nil
 }
 
-func (b *backend) Put(_ context.Context, entries []pluginsdk.Entry, mode pluginsdk.PutMode) ([]pluginsdk.Result, error) {
+func (b *backend) Put(ctx context.Context, entries []pluginsdk.Entry, mode pluginsdk.PutMode) ([]pluginsdk.Result, error) {
 	if err := b.call("Put", len(entries)); err != nil {
 		return nil, err
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	out := make([]pluginsdk.Result, len(entries))
-	for i, e := range entries {
+	return b.each(ctx, len(entries), func(i int) (r pluginsdk.Result) {
+		e := entries[i]
 		old, exists := b.entries[e.Name]
 		switch {
 		case pluginsdk.ValidateName(e.Name) != nil:
-			out[i].Err = pluginsdk.ValidateName(e.Name)
+			r.Err = pluginsdk.ValidateName(e.Name)
 		case pluginsdk.ValidateValue(e.Value) != nil:
-			out[i].Err = pluginsdk.ValidateValue(e.Value)
+			r.Err = pluginsdk.ValidateValue(e.Value)
 		case exists && mode == pluginsdk.Create:
-			out[i].Err = pluginsdk.Errorf(pluginsdk.ErrAlreadyExists, "entry %q already exists", e.Name)
+			r.Err = pluginsdk.Errorf(pluginsdk.ErrAlreadyExists, "entry %q already exists", e.Name)
 		case !exists && mode == pluginsdk.Update:
-			out[i].Err = pluginsdk.Errorf(pluginsdk.ErrNotFound, "entry %q not found", e.Name)
+			r.Err = pluginsdk.Errorf(pluginsdk.ErrNotFound, "entry %q not found", e.Name)
 		default:
 			e.Version = old.Version + 1
 			b.entries[e.Name] = e
-			out[i].Entry = pluginsdk.Entry{Name: e.Name, Kind: e.Kind, Version: e.Version}
+			r.Entry = pluginsdk.Entry{Name: e.Name, Kind: e.Kind, Version: e.Version}
 		}
-	}
-	return out, nil
+		return r
+	})
 }
 
-func (b *backend) Delete(_ context.Context, names []string) ([]pluginsdk.Result, error) {
+func (b *backend) Delete(ctx context.Context, names []string) ([]pluginsdk.Result, error) {
 	if err := b.call("Delete", len(names)); err != nil {
 		return nil, err
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	out := make([]pluginsdk.Result, len(names))
-	for i, name := range names {
+	return b.each(ctx, len(names), func(i int) (r pluginsdk.Result) {
+		name := names[i]
 		if _, ok := b.entries[name]; ok {
 			delete(b.entries, name)
-			out[i].Entry = pluginsdk.Entry{Name: name}
+			r.Entry = pluginsdk.Entry{Name: name}
+			r.Note = "deleted by the fault plugin"
 		} else {
-			out[i].Err = pluginsdk.Errorf(pluginsdk.ErrNotFound, "entry %q not found", name)
+			r.Entry.Name = name
+			r.Err = pluginsdk.Errorf(pluginsdk.ErrNotFound, "entry %q not found", name)
+		}
+		return r
+	})
+}
+
+// each applies one to the n items of a Put or Delete in order, under the lock, and
+// reports each result, with the faults of the report-* and slow modes.
+func (b *backend) each(ctx context.Context, n int, one func(i int) pluginsdk.Result) ([]pluginsdk.Result, error) {
+	out := make([]pluginsdk.Result, n)
+	for i := range n {
+		b.mu.Lock()
+		done := b.done
+		b.done++
+		b.mu.Unlock()
+		switch {
+		case b.mode == "report-exit" && done == b.after:
+			time.Sleep(300 * time.Millisecond) // lets the reported results reach the host
+			os.Exit(0)
+		case b.mode == "report-hang" && done == b.after:
+			for {
+				time.Sleep(time.Hour)
+			}
+		case b.mode == "slow":
+			time.Sleep(b.delay)
+		case b.mode == "slow-heartbeat":
+			pluginsdk.Retrying(ctx)
+			for end := time.Now().Add(b.delay); time.Now().Before(end); {
+				time.Sleep(b.delay / 4)
+				pluginsdk.Heartbeat(ctx)
+			}
+		}
+		b.mu.Lock()
+		out[i] = one(i)
+		b.mu.Unlock()
+		if b.mode != "slow-heartbeat" {
+			pluginsdk.Report(ctx, i, out[i])
 		}
 	}
 	return out, nil
