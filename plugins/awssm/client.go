@@ -18,6 +18,8 @@ import (
 	"github.com/aws/smithy-go/middleware"
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/time/rate"
+
+	"github.com/ast-cli/ast/pluginsdk"
 )
 
 // Limits of the calls to AWS.
@@ -171,7 +173,8 @@ type (
 func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 func (f doer) Do(r *http.Request) (*http.Response, error)                { return f(r) }
 
-// writeRateLimit delays every attempt of a write operation to the limiter's rate. It sits
+// writeRateLimit delays every attempt of a write operation to the limiter's rate, and
+// sends the host a heartbeat (a retry, when AWS throttled) after a failed attempt. It sits
 // inside the retry loop, so retries count too.
 func writeRateLimit(l *rate.Limiter) middleware.FinalizeMiddleware {
 	return middleware.FinalizeMiddlewareFunc("ast:WriteRateLimit", func(
@@ -182,7 +185,17 @@ func writeRateLimit(l *rate.Limiter) middleware.FinalizeMiddleware {
 				return middleware.FinalizeOutput{}, middleware.Metadata{}, err
 			}
 		}
-		return next.HandleFinalize(ctx, in)
+		out, md, err := next.HandleFinalize(ctx, in)
+		// The retry loop waits after this attempt: tell a streaming Put or Delete that the
+		// call is alive, and count throttling as a retry in the user's progress display.
+		switch {
+		case err == nil || ctx.Err() != nil:
+		case isThrottle(err):
+			pluginsdk.Retrying(ctx)
+		default:
+			pluginsdk.Heartbeat(ctx)
+		}
+		return out, md, err
 	})
 }
 

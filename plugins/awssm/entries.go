@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go"
 
+	"google.golang.org/grpc/codes"
+
 	"github.com/ast-cli/ast/pluginsdk"
 )
 
@@ -266,6 +268,7 @@ func (c *client) putAll(ctx context.Context, entries []pluginsdk.Entry, mode plu
 		}
 		written, err := c.put(ctx, entries[i], mode)
 		results[i].Entry = written
+		report(ctx, i, results[i], entries[i].Name, err)
 		return err
 	})
 	return finish(results, errs, stop, func(i int) string { return entries[i].Name })
@@ -277,9 +280,29 @@ func (c *client) deleteAll(ctx context.Context, names []string) ([]pluginsdk.Res
 		if err := pluginsdk.ValidateName(names[i]); err != nil {
 			return err
 		}
-		return c.delete(ctx, names[i])
+		var err error
+		results[i].Note, err = c.delete(ctx, names[i])
+		report(ctx, i, results[i], names[i], err)
+		return err
 	})
 	return finish(results, errs, stop, func(i int) string { return names[i] })
+}
+
+// report reports item i's result r (of entry name, failed with err) to the host when its
+// outcome is certain: written, or refused for that name alone with nothing written. An
+// error that may hide a write (a timeout, a lost connection) or that stopped the batch
+// is left to the final results, or, when the call fails, unknown to the host.
+func report(ctx context.Context, i int, r pluginsdk.Result, name string, err error) {
+	switch pluginsdk.CodeOf(err) {
+	case codes.OK, codes.InvalidArgument, codes.AlreadyExists, codes.NotFound, codes.FailedPrecondition, codes.PermissionDenied:
+	default:
+		return
+	}
+	if err != nil && stopsBatch(err) {
+		return
+	}
+	r.Entry.Name, r.Err = name, err
+	pluginsdk.Report(ctx, i, r)
 }
 
 // finish fills in the names and errors of a write batch. A batch stopped by an error every
@@ -289,6 +312,9 @@ func finish(results []pluginsdk.Result, errs []error, stop error, name func(int)
 	for i := range results {
 		results[i].Entry.Name = name(i)
 		results[i].Err = errs[i]
+		if errs[i] != nil {
+			results[i].Note = ""
+		}
 		wrote = wrote || errs[i] == nil
 	}
 	if stop != nil && !wrote {
@@ -396,6 +422,7 @@ func (c *client) create(ctx context.Context, e pluginsdk.Entry) (pluginsdk.Entry
 			purged = aws.ToString(d.ARN)
 			continue
 		}
+		pluginsdk.Heartbeat(ctx)
 		select {
 		case <-ctx.Done():
 			return pluginsdk.Entry{}, c.toError(opCreate, e.Name, ctx.Err())
@@ -444,41 +471,57 @@ func (c *client) update(ctx context.Context, e pluginsdk.Entry, d *secretsmanage
 
 // delete deletes the secret of entry name: scheduled for deletion after the recovery
 // window, or at once (by ARN, after a DescribeSecret, since AWS answers success for a
-// forced delete of a name that does not exist) when the window is 0.
-func (c *client) delete(ctx context.Context, name string) error {
+// forced delete of a name that does not exist) when the window is 0. A scheduled deletion
+// returns the note for the user: "scheduled for deletion, restorable until DATE (recovery
+// window N days)".
+func (c *client) delete(ctx context.Context, name string) (note string, err error) {
 	notFound := pluginsdk.Errorf(pluginsdk.ErrNotFound, "entry %q not found", name)
 	if c.set.recoveryWindowDays == 0 {
 		d, err := c.describe(ctx, name)
 		if err != nil {
-			return err
+			return "", err
 		}
 		if d == nil || d.DeletedDate != nil {
-			return notFound
+			return "", notFound
 		}
 		_, err = c.api.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: d.ARN, ForceDeleteWithoutRecovery: aws.Bool(true)})
 		if err != nil && apiCode(err) != codeNotFound {
-			return c.toError(opDelete, name, err)
+			return "", c.toError(opDelete, name, err)
 		}
-		return nil
+		return "", nil
 	}
-	_, err := c.api.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{
+	out, err := c.api.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{
 		SecretId:             aws.String(c.secretName(name)),
 		RecoveryWindowInDays: aws.Int64(int64(c.set.recoveryWindowDays)),
 	})
 	switch apiCode(err) {
 	case "":
 		if err != nil {
-			return c.toError(opDelete, name, err)
+			return "", c.toError(opDelete, name, err)
 		}
-		return nil
+		return deletionNote(out.DeletionDate, c.set.recoveryWindowDays), nil
 	case codeNotFound:
-		return notFound
+		return "", notFound
 	case codeInvalidRequest: // already scheduled for deletion, by AWS's and moto's words
 		if d, derr := c.describe(ctx, name); derr == nil && (d == nil || d.DeletedDate != nil) {
-			return notFound
+			return "", notFound
 		}
 	}
-	return c.toError(opDelete, name, err)
+	return "", c.toError(opDelete, name, err)
+}
+
+// deletionNote is the note of a deletion scheduled for when (AWS's DeletionDate; now plus
+// the window when AWS did not say) with a recovery window of days.
+func deletionNote(when *time.Time, days int) string {
+	t := time.Now().AddDate(0, 0, days)
+	if when != nil && !when.IsZero() {
+		t = *when
+	}
+	unit := "days"
+	if days == 1 {
+		unit = "day"
+	}
+	return fmt.Sprintf("scheduled for deletion, restorable until %s (recovery window %d %s)", t.UTC().Format("2006-01-02"), days, unit)
 }
 
 // runBatch runs fn(ctx, i) for every item i of groups on at most workers goroutines and

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -146,9 +147,19 @@ func TestDeleteThenCreate(t *testing.T) {
 			mustPut(t, b, entry("TOKEN", secret, "old"), pluginsdk.Create)
 			mustPut(t, b, entry("TOKEN", secret, "older"), pluginsdk.Update)
 			for round := range 2 {
-				res, err := b.Delete(context.Background(), []string{"TOKEN"})
+				var reported []pluginsdk.Result
+				ctx := pluginsdk.WithReporter(context.Background(), func(_ int, r pluginsdk.Result) { reported = append(reported, r) })
+				res, err := b.Delete(ctx, []string{"TOKEN"})
 				if err != nil || res[0].Err != nil {
 					t.Fatalf("round %d: Delete: %v %v", round, err, res[0].Err)
+				}
+				if len(reported) != 1 || reported[0].Entry.Name != "TOKEN" || reported[0].Note != res[0].Note {
+					t.Errorf("round %d: Delete reported %+v, returned %+v", round, reported, res[0])
+				}
+				wantNote := regexp.MustCompile(`^scheduled for deletion, restorable until \d{4}-\d\d-\d\d \(recovery window ` +
+					map[string]string{"": "30 days", "7": "7 days", "0": ""}[window] + `\)$`)
+				if window == "0" && res[0].Note != "" || window != "0" && !wantNote.MatchString(res[0].Note) {
+					t.Errorf("round %d: the deletion's note is %q", round, res[0].Note)
 				}
 				got := mustPut(t, b, entry("TOKEN", plain, fmt.Sprint("new", round)), pluginsdk.Create)
 				if got.Version != 1 {

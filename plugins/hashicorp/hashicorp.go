@@ -271,7 +271,11 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 			return false, nil
 		}
 	}
-	return api.DefaultRetryPolicy(ctx, resp, err)
+	retry, rerr := api.DefaultRetryPolicy(ctx, resp, err)
+	if retry && rerr == nil {
+		pluginsdk.Retrying(ctx) // keeps a streaming Put or Delete alive through the back-off
+	}
+	return retry, rerr
 }
 
 // isFinal reports whether a 5xx error text from Vault says something a retry cannot change.
@@ -439,6 +443,12 @@ func (b *Backend) Delete(ctx context.Context, names []string) ([]pluginsdk.Resul
 // per-name results. A call-level error stops the batch and is returned alone. When a name
 // was not found, the mount is checked before answering, since every read of a KV v1 or
 // missing mount looks like a missing entry.
+//
+// Each result whose outcome is certain is reported to the host as soon as it is known
+// (pluginsdk.Report), so that a batch stopped midway (a revoked token, a lost connection)
+// still tells which names were written: a success, and a refusal of that name alone. A
+// not-found is reported after the mount check; an error that leaves the outcome open (the
+// connection failed during the write) only with the final results.
 func (c *config) batch(ctx context.Context, n int, op func(context.Context, int) (pluginsdk.Entry, error)) ([]pluginsdk.Result, error) {
 	results := make([]pluginsdk.Result, n)
 	err := c.forEach(ctx, n, func(ctx context.Context, i int) error {
@@ -447,6 +457,9 @@ func (c *config) batch(ctx context.Context, n int, op func(context.Context, int)
 			return err
 		}
 		results[i] = pluginsdk.Result{Entry: e, Err: publicError(err)}
+		if certain(results[i].Err) && !errors.Is(results[i].Err, pluginsdk.ErrNotFound) {
+			pluginsdk.Report(ctx, i, results[i])
+		}
 		return nil
 	})
 	if err != nil {
@@ -460,7 +473,23 @@ func (c *config) batch(ctx context.Context, n int, op func(context.Context, int)
 			break
 		}
 	}
+	for i, r := range results {
+		if errors.Is(r.Err, pluginsdk.ErrNotFound) {
+			pluginsdk.Report(ctx, i, r)
+		}
+	}
 	return results, nil
+}
+
+// certain reports whether a per-name outcome is final: done (nil), or refused by Vault
+// for that name with nothing written. Unavailable and Internal may hide a write that
+// happened.
+func certain(err error) bool {
+	switch pluginsdk.CodeOf(err) {
+	case codes.OK, codes.InvalidArgument, codes.AlreadyExists, codes.NotFound, codes.FailedPrecondition, codes.PermissionDenied:
+		return true
+	}
+	return false
 }
 
 // forEach calls fn for 0..n-1 with at most c.concurrency calls at once. The first error

@@ -212,6 +212,7 @@ func (b *Backend) Put(ctx context.Context, entries []pluginsdk.Entry, mode plugi
 	if err != nil {
 		return nil, err
 	}
+	reportAll(ctx, results)
 	return results, nil
 }
 
@@ -251,7 +252,16 @@ func (b *Backend) Delete(ctx context.Context, names []string) ([]pluginsdk.Resul
 	if err != nil {
 		return nil, err
 	}
+	reportAll(ctx, results)
 	return results, nil
+}
+
+// reportAll reports every result of a batch to the host once the batch's one atomic
+// write is done: before it, nothing is written; after it, everything is.
+func reportAll(ctx context.Context, results []pluginsdk.Result) {
+	for i, r := range results {
+		pluginsdk.Report(ctx, i, r)
+	}
 }
 
 // validateEntry checks what a Put takes: name, value and kind.
