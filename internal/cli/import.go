@@ -130,13 +130,24 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 	for _, w := range plan.Warnings {
 		warnf(opts.IO.ErrOut, "%s", w)
 	}
+	// failures holds every name whose write did not succeed, with why; callErr is the
+	// error of a Put that stopped midway (the plugin died or went silent, Ctrl-C), after
+	// which the names it did not report are unknown.
 	failures := map[string]error{}
+	var callErr error
 	if !opts.DryRun {
 		entries, mode := plan.Writes()
 		if len(entries) > 0 {
-			res, err := b.Put(ctx, entries, mode)
-			if err != nil {
-				return fmt.Errorf("importing %s: %w; nothing was imported", name, err)
+			pctx, stop := startProgress(ctx, opts.IO, opts.Output, "Importing", len(entries))
+			res, err := b.Put(pctx, entries, mode)
+			stop()
+			callErr = err
+			if err != nil && len(res) != len(entries) {
+				// A Backend that does not keep partial results: nothing is known.
+				res = make([]pluginsdk.Result, len(entries))
+				for i, e := range entries {
+					res[i] = pluginsdk.OutcomeUnknown(e.Name)
+				}
 			}
 			for i, r := range res {
 				if r.Err != nil {
@@ -150,10 +161,13 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 	for _, it := range plan.Items {
 		l := importLine{Name: it.Name, Line: it.Line, Kind: string(it.Kind), Action: string(it.Action), Reason: it.Action.Reason()}
 		if err := failures[it.Name]; err != nil {
-			if errors.Is(err, pluginsdk.ErrAlreadyExists) {
+			switch {
+			case errors.Is(err, pluginsdk.ErrAlreadyExists):
 				l.Action, l.Reason = string(importer.SkipExists), "created by someone else during the import"
-			} else {
-				l.Action, l.Error = "failed", err.Error()
+			case errors.Is(err, pluginsdk.ErrOutcomeUnknown):
+				l.Action, l.Reason = actionUnknown, "the import stopped before the backend said whether it was written"
+			default:
+				l.Action, l.Error = actionFailed, err.Error()
 			}
 		}
 		report.Entries = append(report.Entries, l)
@@ -170,11 +184,22 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 		}
 		printImportSummary(w, report)
 	}
+	if callErr != nil {
+		// %w: a Ctrl-C still exits as cancelled.
+		return fmt.Errorf("importing %s stopped: %w (the summary above says what was written)", name, callErr)
+	}
 	if n := countFailed(report); n > 0 {
 		return fmt.Errorf("%d of the file's entries could not be imported (see above)", n)
 	}
 	return nil
 }
+
+// The actions of an import line besides the plan's (importer.Action): the write failed
+// (Error says why), or it is not known whether it happened.
+const (
+	actionFailed  = "failed"
+	actionUnknown = "unknown"
+)
 
 func hasValues(f *dotenv.File) bool {
 	for _, e := range f.Entries {
@@ -229,7 +254,7 @@ func abbreviate(names []string, action string) string {
 func countFailed(r importReport) int {
 	n := 0
 	for _, l := range r.Entries {
-		if l.Action == "failed" {
+		if l.Action == actionFailed {
 			n++
 		}
 	}
@@ -264,9 +289,19 @@ func printImportSummary(w io.Writer, r importReport) {
 		fmt.Fprintf(w, "%s %d: %s\n", label, len(names), abbreviate(names, g.action))
 	}
 	for _, l := range r.Entries {
-		if l.Action == "failed" {
+		if l.Action == actionFailed {
 			printf(w, "Failed %s (line %d): %s\n", l.Name, l.Line, l.Error)
 		}
+	}
+	var unknown []string
+	for _, l := range r.Entries {
+		if l.Action == actionUnknown {
+			unknown = append(unknown, l.Name)
+		}
+	}
+	if len(unknown) > 0 {
+		printf(w, "Not known whether written %d (the import stopped first; ast secrets list shows what is there): %s\n",
+			len(unknown), strings.Join(unknown, ", "))
 	}
 	if r.DryRun {
 		fmt.Fprintf(w, "Dry run: nothing was written to account %s.\n", r.Account)

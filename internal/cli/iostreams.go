@@ -22,6 +22,8 @@ type IOStreams struct {
 	// first, tables the second.
 	InTTY  bool
 	OutTTY bool
+	// ErrTTY says whether stderr is a terminal: progress displays need it.
+	ErrTTY bool
 	// prompt asks on the terminal and returns the answer (see Prompt).
 	prompt func(ctx context.Context, question string, visible bool) ([]byte, error)
 }
@@ -33,6 +35,7 @@ func System() *IOStreams {
 		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
 		InTTY:  term.IsTerminal(inFd),
 		OutTTY: term.IsTerminal(int(os.Stdout.Fd())),
+		ErrTTY: term.IsTerminal(int(os.Stderr.Fd())),
 	}
 	s.prompt = func(ctx context.Context, question string, visible bool) ([]byte, error) {
 		// Echo and terminal controls go to the terminal itself, whatever stderr is.

@@ -51,24 +51,46 @@ func runDelete(ctx context.Context, opts *DeleteOptions) error {
 	if err != nil {
 		return err
 	}
-	res, err := b.Delete(ctx, opts.Names)
-	if err != nil {
-		return err
+	pctx, stop := startProgress(ctx, opts.IO, "", "Deleting", len(opts.Names))
+	res, callErr := b.Delete(pctx, opts.Names)
+	stop()
+	if callErr != nil && len(res) != len(opts.Names) {
+		// A Backend that does not keep partial results: nothing is known.
+		res = make([]pluginsdk.Result, len(opts.Names))
+		for i, n := range opts.Names {
+			res[i] = pluginsdk.OutcomeUnknown(n)
+		}
 	}
-	var missing, failed []string
+	var missing, unknown, failed []string
 	for i, r := range res {
 		name := opts.Names[i]
 		switch {
+		case r.Err == nil && r.Note != "":
+			// A deletion that is not what "Deleted" says (AWS: scheduled, restorable).
+			printf(opts.IO.ErrOut, "✓ %s (account %s): %s\n", name, account, r.Note)
 		case r.Err == nil:
 			fmt.Fprintf(opts.IO.ErrOut, "✓ Deleted %s from account %s\n", name, account)
 		case errors.Is(r.Err, pluginsdk.ErrNotFound):
 			missing = append(missing, name)
+		case errors.Is(r.Err, pluginsdk.ErrOutcomeUnknown):
+			unknown = append(unknown, name)
 		default:
 			failed = append(failed, fmt.Sprintf("%s: %s", name, termtext.Line(r.Err.Error()))) // one line per name
 		}
 	}
 	if len(missing) > 0 {
 		failed = append(failed, fmt.Sprintf("no entry named %s in account %s", joinNames(missing), account))
+	}
+	if len(unknown) > 0 {
+		failed = append(failed, fmt.Sprintf("not known whether %s %s deleted (the call stopped first; ast secrets list shows what is there)",
+			joinNames(unknown), map[bool]string{true: "was", false: "were"}[len(unknown) == 1]))
+	}
+	if callErr != nil {
+		if len(failed) == 0 {
+			return callErr
+		}
+		// %w: a Ctrl-C still exits as cancelled.
+		return fmt.Errorf("%w\n%s", callErr, strings.Join(failed, "\n"))
 	}
 	if len(failed) > 0 {
 		return errors.New(strings.Join(failed, "\n"))

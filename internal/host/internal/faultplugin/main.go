@@ -27,6 +27,7 @@
 //	AST_FAULT_PIDDIR=DIR    creates DIR/PID when it starts, DIR/PID.call when a faulty call begins
 //	AST_FAULT_CALLS=FILE    appends "OP N" to FILE for each List, Get, Put and Delete of N items
 //	AST_FAULT_MAXBATCH=N    reports N as Info.MaxBatch
+//	AST_FAULT_SEED=A,B      starts with secrets A and B (the store is the process's memory)
 //	AST_FAULT_AFTER=N       see report-exit and report-hang (default 0)
 //	AST_FAULT_DELAY=D       see slow (a Go duration, default 100ms)
 //
@@ -43,6 +44,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -72,6 +74,9 @@ func main() {
 	}
 	b := &backend{mode: mode, maxBatch: maxBatch, after: after, delay: delay, entries: map[string]pluginsdk.Entry{},
 		log: pluginsdk.NewLogger("fault")}
+	for _, name := range strings.FieldsFunc(os.Getenv("AST_FAULT_SEED"), func(r rune) bool { return r == ',' }) {
+		b.entries[name] = pluginsdk.Entry{Name: name, Kind: pluginsdk.KindSecret, Value: pluginsdk.NewValue("seed"), Version: 1}
+	}
 	switch mode {
 	case "", "ok", "panic", "hang", "exit-in-call", "fail", "report-exit", "report-hang", "slow", "slow-heartbeat":
 	case "garbage":
