@@ -1,10 +1,9 @@
 package cli
 
 import (
-	"context"
-	"fmt"
-	"sort"
-	"strings"
+	"maps"
+	"path/filepath"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -17,10 +16,11 @@ func NewCmdAccount(f *Factory) *cobra.Command {
 		Use:   "account",
 		Args:  cobra.ArbitraryArgs,
 		RunE:  groupRunE,
-		Short: "Add, choose, list and show accounts",
+		Short: "Add, choose, list, show, change and remove accounts",
 		Long: `An account is a named vault on one backend. With no configuration there is one
-account, default, on the local encrypted-file backend. --account NAME (or AST_ACCOUNT)
-picks the account for one command; 'ast account use' changes the active one.
+account, default, on the local encrypted-file backend; default always exists and is always
+local. --account NAME (or AST_ACCOUNT) picks the account for one command; 'ast account use'
+changes the active one. Removing an account forgets it; its entries stay in the backend.
 
 Backends and their settings (--set KEY=VALUE):
   local       dir, key_file
@@ -28,121 +28,9 @@ Backends and their settings (--set KEY=VALUE):
   awssm       region, profile, prefix, kms_key_id, endpoint, recovery_window_days
 Credentials are never stored in ast's configuration: see README.md.`,
 	}
-	cmd.AddCommand(NewCmdAccountAdd(f), NewCmdAccountUse(f), NewCmdAccountList(f), NewCmdAccountShow(f))
+	cmd.AddCommand(NewCmdAccountAdd(f), NewCmdAccountUse(f), NewCmdAccountList(f), NewCmdAccountShow(f),
+		NewCmdAccountSet(f), NewCmdAccountRemove(f))
 	return cmd
-}
-
-// AccountAddOptions are the options of `account add`.
-type AccountAddOptions struct {
-	F        *Factory
-	Name     string
-	Backend  string
-	Settings []string
-	Use      bool
-}
-
-// NewCmdAccountAdd is `ast account add NAME --backend B [--set K=V]...`.
-func NewCmdAccountAdd(f *Factory) *cobra.Command {
-	opts := &AccountAddOptions{F: f}
-	cmd := &cobra.Command{
-		Use:   "add NAME --backend BACKEND [--set KEY=VALUE]...",
-		Short: "Add an account on a backend",
-		Long: `Add an account. The backend's plugin is started once to check the settings; no
-entry is read or written.`,
-		Example: `  ast account add dev --backend local
-  ast account add team --backend hashicorp --set address=https://vault.example.com:8200
-  ast account add prod --backend awssm --set region=eu-west-1 --set prefix=myapp`,
-		Args: exactArgs(1, "one NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			opts.Name = args[0]
-			return runAccountAdd(cmd.Context(), opts)
-		},
-	}
-	cmd.Flags().StringVar(&opts.Backend, "backend", "", "the backend: local, hashicorp, awssm, or a plugin's name (required)")
-	cmd.Flags().StringArrayVar(&opts.Settings, "set", nil, "a backend setting KEY=VALUE (repeatable)")
-	cmd.Flags().BoolVar(&opts.Use, "use", false, "also make it the active account")
-	return cmd
-}
-
-func parseSettings(args []string) (map[string]string, error) {
-	settings := map[string]string{}
-	for _, s := range args {
-		k, v, ok := strings.Cut(s, "=")
-		k = strings.TrimSpace(k)
-		if !ok || k == "" {
-			return nil, usageErrorf("--set %q: a setting is KEY=VALUE", s)
-		}
-		if k != strings.ToLower(k) {
-			return nil, usageErrorf("--set %q: setting names are lowercase", s)
-		}
-		settings[k] = v
-	}
-	return settings, nil
-}
-
-func runAccountAdd(ctx context.Context, opts *AccountAddOptions) error {
-	f := opts.F
-	if opts.Backend == "" {
-		return usageErrorf("account add needs --backend (local, hashicorp, awssm, or a plugin's name)")
-	}
-	settings, err := parseSettings(opts.Settings)
-	if err != nil {
-		return err
-	}
-	cfg, err := f.Config()
-	if err != nil {
-		return err
-	}
-	acct := config.Account{Name: opts.Name, Backend: opts.Backend, Settings: settings}
-	if err := cfg.AddAccount(acct); err != nil {
-		return &usageError{err}
-	}
-	// Starting the plugin checks that the backend exists and takes these settings.
-	if _, err := f.Backend(ctx, acct); err != nil {
-		return err
-	}
-	// The file is changed under its lock from a fresh read, so a concurrent command's
-	// account is kept (and one of the same name added meanwhile is a conflict).
-	err = config.Update(cfg.Path(), func(c *config.Config) error {
-		if err := c.AddAccount(acct); err != nil {
-			return &usageError{err}
-		}
-		if opts.Use {
-			c.ActiveAccount = opts.Name
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	printf(f.IO.ErrOut, "✓ Added account %s on backend %s\n", opts.Name, opts.Backend)
-	if !opts.Use {
-		printf(f.IO.ErrOut, "  Make it active with: ast account use %s\n", opts.Name)
-	}
-	return nil
-}
-
-// NewCmdAccountUse is `ast account use NAME`.
-func NewCmdAccountUse(f *Factory) *cobra.Command {
-	return &cobra.Command{
-		Use:   "use NAME",
-		Short: "Make an account the active one",
-		Args:  exactArgs(1, "one NAME"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := f.Config()
-			if err != nil {
-				return err
-			}
-			if err := cfg.Use(args[0]); err != nil {
-				return err
-			}
-			if err := config.Update(cfg.Path(), func(c *config.Config) error { return c.Use(args[0]) }); err != nil {
-				return err
-			}
-			printf(f.IO.ErrOut, "✓ Active account: %s\n", args[0])
-			return nil
-		},
-	}
 }
 
 type accountView struct {
@@ -173,91 +61,86 @@ func accountViews(f *Factory) ([]accountView, error) {
 	return out, nil
 }
 
-// NewCmdAccountList is `ast account list`.
-func NewCmdAccountList(f *Factory) *cobra.Command {
-	var output string
-	cmd := &cobra.Command{
-		Use:     "list",
-		Aliases: []string{"ls"},
-		Short:   "List accounts; the active one is marked",
-		Args:    exactArgs(0, "no arguments"),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			views, err := accountViews(f)
-			if err != nil {
-				return err
-			}
-			if output == "json" {
-				return writeJSON(f.IO.Out, views)
-			}
-			t := newTable(f.IO.Out, f.IO.OutTTY, "", "ACCOUNT", "BACKEND")
-			for _, v := range views {
-				mark := ""
-				if v.Active {
-					mark = "*"
-				}
-				t.add(mark, v.Name, v.Backend)
-			}
-			return t.print()
-		},
-	}
-	outputFlag(cmd, &output)
-	return cmd
+// effectiveSetting is one setting of an account as its backend will use it, and where
+// the value comes from: "setting" (the config file), "from ENV", or "default".
+type effectiveSetting struct {
+	Key    string `json:"key"`
+	Value  string `json:"value"`
+	Source string `json:"source"`
 }
 
-// NewCmdAccountShow is `ast account show [NAME]`.
-func NewCmdAccountShow(f *Factory) *cobra.Command {
-	var output string
-	cmd := &cobra.Command{
-		Use:   "show [NAME]",
-		Short: "Show an account (the active one by default): backend and settings",
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 1 {
-				return usageErrorf("account show takes at most one NAME")
+// settingRule is how a built-in backend resolves a setting that the account does not
+// give: the first environment variable set, else a default ("" for none). It mirrors
+// the plugins' own rules (plugins/*/: the constants' doc comments).
+type settingRule struct {
+	key  string
+	env  []string
+	def  func(a config.Account, p config.Paths) string
+	note string // shown when there is no value at all
+}
+
+func constant(v string) func(config.Account, config.Paths) string {
+	return func(config.Account, config.Paths) string { return v }
+}
+
+var builtinSettings = map[string][]settingRule{
+	"local": {
+		{key: "dir", def: func(_ config.Account, p config.Paths) string { return p.DataDir }},
+		{key: "key_file", def: func(a config.Account, p config.Paths) string {
+			dir := p.DataDir
+			if d := a.Settings["dir"]; d != "" {
+				dir = d
 			}
-			return nil
-		},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			views, err := accountViews(f)
-			if err != nil {
-				return err
-			}
-			cfg, _ := f.Config()
-			name := cfg.Active(f.AccountFlag, f.Getenv("AST_ACCOUNT"))
-			if len(args) == 1 {
-				name = args[0]
-			}
-			if _, err := cfg.Account(name); err != nil {
-				return err
-			}
-			for _, v := range views {
-				if v.Name != name {
-					continue
-				}
-				if output == "json" {
-					return writeJSON(f.IO.Out, v)
-				}
-				printf(f.IO.Out, "account:  %s\nbackend:  %s\nactive:   %t\n", v.Name, v.Backend, v.Active)
-				keys := make([]string, 0, len(v.Settings))
-				for k := range v.Settings {
-					keys = append(keys, k)
-				}
-				sort.Strings(keys)
-				if len(keys) > 0 {
-					fmt.Fprintln(f.IO.Out, "settings:")
-				}
-				for _, k := range keys {
-					printf(f.IO.Out, "  %s: %s\n", k, v.Settings[k])
-				}
-			}
-			return nil
-		},
+			return filepath.Join(dir, "keys", "local.key")
+		}},
+	},
+	"hashicorp": {
+		{key: "address", env: []string{"VAULT_ADDR"}, def: constant("https://127.0.0.1:8200")},
+		{key: "mount", def: constant("secret")},
+		{key: "prefix", def: constant("ast")},
+		{key: "namespace", env: []string{"VAULT_NAMESPACE"}},
+		{key: "secret_id_env", def: constant("VAULT_SECRET_ID")},
+	},
+	"awssm": {
+		{key: "region", env: []string{"AWS_REGION", "AWS_DEFAULT_REGION"}, note: "the AWS profile's region, if any"},
+		{key: "profile", env: []string{"AWS_PROFILE"}, def: constant("default")},
+		{key: "prefix", def: constant("ast")},
+		{key: "endpoint", env: []string{"AWS_ENDPOINT_URL"}},
+		{key: "recovery_window_days", def: constant("30")},
+	},
+}
+
+// effectiveSettings returns every setting of a that its backend will use, with its
+// source: the account's own settings, then, for a built-in backend, what the environment
+// or the default gives for the others. A third-party backend's defaults are its own.
+func effectiveSettings(a config.Account, p config.Paths, getenv func(string) string) []effectiveSetting {
+	var out []effectiveSetting
+	given := map[string]bool{}
+	for _, k := range slices.Sorted(maps.Keys(a.Settings)) {
+		out = append(out, effectiveSetting{Key: k, Value: a.Settings[k], Source: "setting"})
+		given[k] = true
 	}
-	outputFlag(cmd, &output)
-	return cmd
+	for _, r := range builtinSettings[a.Backend] {
+		if given[r.key] {
+			continue
+		}
+		s := effectiveSetting{Key: r.key}
+		for _, env := range r.env {
+			if v := getenv(env); v != "" {
+				s.Value, s.Source = v, "from "+env
+				break
+			}
+		}
+		if s.Source == "" && r.def != nil {
+			s.Value, s.Source = r.def(a, p), "default"
+		}
+		if s.Source == "" {
+			if r.note == "" {
+				continue
+			}
+			s.Value, s.Source = "(not set)", r.note
+		}
+		out = append(out, s)
+	}
+	return out
 }

@@ -109,6 +109,10 @@ func (f *Factory) ActiveAccount() (config.Account, error) {
 	if err != nil {
 		return a, fmt.Errorf("the account from %s: %w", source, err)
 	}
+	if a.Name == config.DefaultAccount && a.Backend != config.DefaultBackend {
+		return a, fmt.Errorf("config file %s: account default is on backend %s, but default is always the local backend; "+
+			"rename that account in the file (and use it with --account NAME)", cfg.Path(), a.Backend)
+	}
 	return a, nil
 }
 
