@@ -131,6 +131,10 @@ func walkChecked(path string, dir bool) (f *os.File, resolved string, err error)
 			if dir {
 				return nil, "", &os.PathError{Op: "open", Path: p, Err: unix.ENOTDIR}
 			}
+			if st.Mode&unix.S_IFMT != unix.S_IFREG {
+				// Not opened at all: opening a device or a FIFO can have effects of its own.
+				return nil, "", &notExecutableError{path: p}
+			}
 			if len(todo) > 0 && strings.Trim(strings.Join(todo, ""), ".") != "" {
 				return nil, "", &os.PathError{Op: "open", Path: p, Err: unix.ENOTDIR}
 			}

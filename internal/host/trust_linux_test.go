@@ -92,6 +92,22 @@ func writeScript(t *testing.T, p, body string, uid int) string {
 // binary as uid 65534: it tries AST_HOST_TEST_TRIES times to connect to the plugin socket
 // AST_HOST_TEST_SOCKET and call Configure, and prints what became of the tries.
 func attackerMain() int {
+	if os.Getenv(attackerEnv) == "listen" {
+		// A socket of the attacker's own, where ast might be led to connect.
+		l, err := net.Listen("unix", os.Getenv("AST_HOST_TEST_SOCKET"))
+		if err != nil {
+			fmt.Println(err)
+			return 1
+		}
+		fmt.Println("listening")
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return 1
+			}
+			c.Close()
+		}
+	}
 	sock := os.Getenv("AST_HOST_TEST_SOCKET")
 	tries, _ := strconv.Atoi(os.Getenv("AST_HOST_TEST_TRIES"))
 	var connectRefused, callRefused, accepted int
@@ -596,5 +612,59 @@ func TestUnsafeTmpdirRefused(t *testing.T) {
 	t.Setenv("TMPDIR", "relative/tmp")
 	if _, err := Start(context.Background(), faultLocation(faultBin), Options{}); err == nil || !strings.Contains(err.Error(), "$TMPDIR") {
 		t.Errorf("a relative TMPDIR: %v", err)
+	}
+}
+
+// TestHostRefusesForeignSocket: ast talks only to a socket served by its own user: a
+// socket another user put in the plugin's place fails the handshake; its own passes.
+func TestHostRefusesForeignSocket(t *testing.T) {
+	skipUnlessRoot(t)
+	pub := publicDir(t)
+	attacker := attackerBinary(t, pub)
+	dir := mkdir(t, filepath.Join(pub, "att"), 0o755, attackerID)
+	sock := filepath.Join(dir, "plugin.sock")
+	cmd := asAttacker(exec.Command(attacker))
+	cmd.Env = []string{attackerEnv + "=listen", "AST_HOST_TEST_SOCKET=" + sock}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	line := make([]byte, 10)
+	if _, err := io.ReadFull(out, line); err != nil || string(line) != "listening\n" {
+		t.Fatalf("the attacker's listener: %q %v", line, err)
+	}
+	if err := os.Chmod(sock, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := (sameUserServer{}).ClientHandshake(context.Background(), "", conn); err == nil || !strings.Contains(err.Error(), "served by user id 65534") {
+		t.Errorf("handshake with the attacker's socket: %v, want a refusal", err)
+	}
+
+	own := filepath.Join(t.TempDir(), "own.sock")
+	l, err := net.Listen("unix", own)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		if c, err := l.Accept(); err == nil {
+			c.Close()
+		}
+	}()
+	conn, err = net.Dial("unix", own)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, _, err := (sameUserServer{}).ClientHandshake(context.Background(), "", conn); err != nil {
+		t.Errorf("handshake with its own socket: %v", err)
 	}
 }
