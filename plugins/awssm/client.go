@@ -239,9 +239,26 @@ func (r *retryer) RetryDelay(attempt int, err error) (time.Duration, error) {
 			d.Round(time.Millisecond), attempt+1, maxAttempts, apiCode(err)))
 	} else {
 		// These retries take milliseconds; the final error, if any, says what is wrong.
-		r.log.Debug(fmt.Sprintf("retrying in %s (attempt %d): %s", d.Round(time.Millisecond), attempt+1, innermost(err)))
+		// AWS's message is not logged: the request may have carried a value that a server
+		// echoes (the final error is scrubbed, see toWriteError).
+		r.log.Debug(fmt.Sprintf("retrying in %s (attempt %d): %s", d.Round(time.Millisecond), attempt+1, retryReason(err)))
 	}
 	return d, nil
+}
+
+// retryReason says why a call is retried without quoting the server: the HTTP status and a
+// documented error code, or the transport's own error (no server text) when there was no
+// answer.
+func retryReason(err error) string {
+	status := httpStatus(err)
+	if status == 0 {
+		return innermost(err)
+	}
+	reason := fmt.Sprintf("HTTP %d", status)
+	if code := apiCode(err); knownCode(code) {
+		reason += " " + code
+	}
+	return reason
 }
 
 // isTimeout reports whether err is a network timeout (no answer within

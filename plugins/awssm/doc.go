@@ -3,10 +3,12 @@
 // # Layout
 //
 // Every entry is one AWS secret named PREFIX/ACCOUNT/NAME (prefix "ast" unless set), its
-// SecretString the value, tagged ast:kind (secret or plain) and ast:account. Version IDs
-// are chosen by ast and carry the entry's write count and the value's kind (see
-// versionIDPrefix), so that List and Get need no extra calls and concurrent updates of the
-// same version are detected.
+// SecretString the value. Version IDs are chosen by ast and carry the entry's write count
+// and the value's kind (see versionIDPrefix), so that List and Get need no extra calls,
+// concurrent updates of the same version are detected, and the kind is bound to the value
+// it describes: only a writer of the value chooses a version ID. A current version ast did
+// not write (a rotation, the console) reads as a secret. The tags ast:kind (secret or
+// plain) and ast:account are for people reading the console; ast never believes them.
 //
 // # Settings
 //

@@ -37,14 +37,13 @@ func (c *client) entryName(secret string) (string, bool) {
 	return rest, true
 }
 
-// kindOf returns an entry's kind: the kind recorded in its current version's ID, else its
-// ast:kind tag, else secret (a value is never shown unless it is known to be plain).
-func kindOf(v versions, tags []types.Tag) pluginsdk.Kind {
+// kindOf returns an entry's kind: the kind recorded in the ID of its current version,
+// which only a writer of the value can choose (see versionIDPrefix); secret for a version
+// ast did not write (a rotation, the console), whatever its ast:kind tag says: a tag is
+// set by TagResource alone, without access to the value.
+func kindOf(v versions) pluginsdk.Kind {
 	if v.kind != "" {
 		return v.kind
-	}
-	if tagValue(tags, tagKind) == string(pluginsdk.KindPlain) {
-		return pluginsdk.KindPlain
 	}
 	return pluginsdk.KindSecret
 }
@@ -85,7 +84,7 @@ func (c *client) list(ctx context.Context, opts pluginsdk.ListOptions) ([]plugin
 				continue
 			}
 			v := readVersions(s.SecretVersionsToStages)
-			e := pluginsdk.Entry{Name: name, Kind: kindOf(v, s.Tags), Version: v.number,
+			e := pluginsdk.Entry{Name: name, Kind: kindOf(v), Version: v.number,
 				CreatedAt: aws.ToTime(s.CreatedDate), UpdatedAt: aws.ToTime(s.LastChangedDate)}
 			if e.UpdatedAt.IsZero() {
 				e.UpdatedAt = e.CreatedAt
@@ -238,7 +237,7 @@ func (c *client) get(ctx context.Context, names []string) ([]pluginsdk.Result, e
 		}
 		n, k, ours := parseVersionID(f.versionID)
 		if !ours {
-			n, k = 1, pluginsdk.KindSecret // written outside ast: the kind is in the tag Get does not read
+			n, k = 1, pluginsdk.KindSecret // written outside ast: a secret (see kindOf)
 		}
 		results[i].Entry = pluginsdk.Entry{Name: names[i], Kind: k, Value: pluginsdk.NewValue(f.value),
 			Version: n, UpdatedAt: f.updated}
@@ -400,7 +399,7 @@ func (c *client) create(ctx context.Context, e pluginsdk.Entry) (pluginsdk.Entry
 		// AWS answers InvalidRequestException for a name scheduled for deletion, moto
 		// ResourceExistsException: DescribeSecret tells which case this is.
 		if code := apiCode(err); code != codeExists && code != codeInvalidRequest {
-			return pluginsdk.Entry{}, c.toError(opCreate, e.Name, err)
+			return pluginsdk.Entry{}, c.toWriteError(opCreate, e.Name, err, e.Value.Reveal())
 		}
 		d, derr := c.describe(ctx, e.Name)
 		switch {
@@ -409,7 +408,7 @@ func (c *client) create(ctx context.Context, e pluginsdk.Entry) (pluginsdk.Entry
 		case d == nil && (purged != "" || apiCode(err) == codeExists):
 			// AWS is finishing a purge, or the secret went away just now: create again.
 		case d == nil:
-			return pluginsdk.Entry{}, c.toError(opCreate, e.Name, err)
+			return pluginsdk.Entry{}, c.toWriteError(opCreate, e.Name, err, e.Value.Reveal())
 		case d.DeletedDate == nil:
 			return pluginsdk.Entry{}, pluginsdk.Errorf(pluginsdk.ErrAlreadyExists, "entry %q already exists", e.Name)
 		case aws.ToString(d.ARN) != purged:
@@ -455,9 +454,9 @@ func (c *client) update(ctx context.Context, e pluginsdk.Entry, d *secretsmanage
 			aws.ToString(now.ARN) != aws.ToString(d.ARN)) {
 			return pluginsdk.Entry{}, pluginsdk.Errorf(pluginsdk.ErrNotFound, "entry %q not found", e.Name)
 		}
-		return pluginsdk.Entry{}, c.toError(opPut, e.Name, err)
+		return pluginsdk.Entry{}, c.toWriteError(opPut, e.Name, err, e.Value.Reveal())
 	default:
-		return pluginsdk.Entry{}, c.toError(opPut, e.Name, err)
+		return pluginsdk.Entry{}, c.toWriteError(opPut, e.Name, err, e.Value.Reveal())
 	}
 	if tagValue(d.Tags, tagKind) != string(e.Kind) || tagValue(d.Tags, tagAccount) != c.account {
 		// The kind that counts is in the version ID; the tag is for humans, so a failure

@@ -76,7 +76,8 @@ func stopsBatch(err error) bool {
 
 // toError turns the error of AWS operation op (its API name, which is also its IAM action)
 // about entry name ("" for the whole account) into a pluginsdk error whose message says
-// what to fix. AWS messages never contain a secret value, so they are quoted.
+// what to fix, quoting AWS's code and message. For a call that carried a value, use
+// toWriteError instead: a server (or a proxy) may echo the request.
 func (c *client) toError(op, name string, err error) error {
 	if err == nil {
 		return nil
@@ -124,6 +125,43 @@ func (c *client) toError(op, name string, err error) error {
 			c.where(err), innermost(err), c.regionInUse())
 	}
 	return pluginsdk.Errorf(pluginsdk.ErrInternal, "%s: %v", what, err)
+}
+
+// toWriteError is toError for a call that carried value (CreateSecret, PutSecretValue).
+// AWS's text is quoted only when pluginsdk.Scrub proves it free of the value in every
+// encoding; otherwise the message gives the HTTP status, the error code when it is one AWS
+// documents, and pluginsdk.Withheld. The error's code is toError's either way.
+func (c *client) toWriteError(op, name string, err error, value string) error {
+	mapped := c.toError(op, name, err)
+	var pe *pluginsdk.Error
+	if mapped == nil || errors.As(err, &pe) {
+		return mapped // nil, or ast's own error
+	}
+	if _, ok := pluginsdk.Scrub(err.Error(), value); ok {
+		return mapped
+	}
+	answer := "did not answer"
+	if status := httpStatus(err); status != 0 {
+		answer = fmt.Sprintf("answered HTTP %d", status)
+	}
+	if code := apiCode(err); knownCode(code) {
+		answer += " (" + code + ")"
+	}
+	return &pluginsdk.Error{Code: pluginsdk.CodeOf(mapped),
+		Message: fmt.Sprintf("%s of entry %q: AWS Secrets Manager %s: %s", op, name, answer, pluginsdk.Withheld)}
+}
+
+// knownCode reports whether code is an error code AWS documents for Secrets Manager or
+// its authentication: text ast may repeat without quoting the server.
+func knownCode(code string) bool {
+	switch code {
+	case codeNotFound, codeExists, codeInvalidRequest, codeInvalidParam, codeAccessDenied, codeDecryption,
+		codeEncryption, "ValidationException", "LimitExceededException", "MalformedPolicyDocumentException",
+		"PreconditionNotMetException", "InternalServiceError", "InternalFailure", "ServiceUnavailable",
+		"ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded":
+		return true
+	}
+	return credentialCodes[code]
 }
 
 const regionHint = "set the account's region (ast account add NAME --backend awssm --set region=us-east-1), AWS_REGION, or a region in the AWS profile"

@@ -3,6 +3,7 @@ package awssm
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -355,5 +356,38 @@ func TestCreateOverDeletedOnAWS(t *testing.T) {
 	}
 	if f.requests() != len(script) {
 		t.Errorf("%d requests, want %d", f.requests(), len(script))
+	}
+}
+
+// TestEchoedValueWithheld (issue 13): an endpoint that echoes the request (the value,
+// JSON-escaped) in its error text gets no trace of it into the error or the log.
+func TestEchoedValueWithheld(t *testing.T) {
+	const value = `s3cr3t <"value"> & é`
+	for _, status := range []int{400, 500} {
+		for _, mode := range []pluginsdk.PutMode{pluginsdk.Create, pluginsdk.Update} {
+			f := &fakeAWS{respond: func(op string, _ int, request string) (int, string) {
+				if op == opDescribe {
+					return 200, `{"ARN":"arn:aws:secretsmanager:us-east-1:1:secret:ast/dev/K-abc","Name":"ast/dev/K",` +
+						`"VersionIdsToStages":{"ast-v1-s-0123456789abcdef0123456789abcdef":["AWSCURRENT"]}}`
+				}
+				return status, awsError("ValidationException", "bad request: "+request)
+			}}
+			var log logBuffer
+			b := fakeBackend(t, f, hclog.New(&hclog.LoggerOptions{Output: &log, Level: hclog.Trace}))
+			res, err := b.Put(context.Background(), []pluginsdk.Entry{entry("K", secret, value)}, mode)
+			if err == nil {
+				err = res[0].Err
+			}
+			what := fmt.Sprintf("HTTP %d, %v", status, mode)
+			if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("HTTP %d", status)) ||
+				!strings.Contains(err.Error(), pluginsdk.Withheld) {
+				t.Errorf("%s: error %v does not give the status and withhold the message", what, err)
+			}
+			for _, text := range []string{err.Error(), log.String()} {
+				if strings.Contains(text, "s3cr3t") {
+					t.Errorf("%s: the value is in the error or the log", what)
+				}
+			}
+		}
 	}
 }

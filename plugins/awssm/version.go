@@ -28,8 +28,9 @@ import (
 //   - ListSecrets (SecretVersionsToStages) and BatchGetSecretValue (VersionId) give the
 //     version and the kind without extra calls.
 //
-// Versions written outside ast (the console, rotation) have UUIDs: their kind comes from
-// the ast:kind tag and they count as version 1 until ast writes again.
+// Versions written outside ast (the console, rotation) have UUIDs: they read as secrets,
+// whatever the ast:kind tag says (anyone allowed TagResource can set a tag; only a writer
+// of the value chooses its version ID), and count as version 1 until ast writes again.
 const versionIDPrefix = "ast-v"
 
 // stageCurrent is the staging label AWS gives the version a read returns.

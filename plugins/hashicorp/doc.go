@@ -4,29 +4,36 @@
 // # Layout
 //
 // Each entry is one KV v2 secret at MOUNT/data/PREFIX/ACCOUNT/NAME (defaults: mount
-// "secret", prefix "ast"), holding its value under the single data key "value", so
+// "secret", prefix "ast"). Every version ast writes holds exactly two data keys: "value",
+// the value, and "ast_kind", its kind (secret or plain), so
 //
 //	vault kv get -mount=secret -field=value ast/ACCOUNT/NAME
 //
 // prints it. Versions are Vault's (current_version); CreatedAt is the secret's
 // created_time, UpdatedAt the created_time of its current version.
 //
-// # Kind labels
+// # Kinds
 //
-// The kind lives in the secret's custom_metadata:
+// The kind that counts is the one in the versioned data, beside the value it describes:
+// only a writer of the value can set it. An entry is in ast's layout when its current
+// version's data keys are exactly "value" (text) and "ast_kind"; anything else — a version
+// written by vault kv put, a rotation job, ast's own earlier one-key layout — reads as a
+// secret, and "ast_kind" is never shown as a field. Nothing is migrated: no release wrote
+// another layout.
+//
+// After the data, ast writes a hint into the secret's custom_metadata, so that List can
+// show kinds from the metadata alone (no read of values, no read permission on the data):
 //
 //	ast_kind          secret | plain
 //	ast_account       the account (for people reading Vault)
-//	ast_kind_version  the version the label describes
+//	ast_kind_version  the version the hint describes
 //	ast_kind_time     that version's created_time
 //
-// A value is written first (data endpoint, check-and-set), then its label (metadata
-// endpoint): two requests that cannot be made atomic. An entry therefore reads as plain
-// only when the label says plain AND names the current version and its creation time;
-// anything else — no label, a label of an older version left by a crash between the two
-// writes, a stale label that lost a race with a later writer, a label of an earlier
-// incarnation of the name — reads as secret, the safe default: at worst a plain variable is
-// shown as a secret until it is written again, never a secret's value listed as plain.
+// The hint is only a hint: whoever may update the metadata (without any access to the
+// data) may rewrite it. List without values shows it when it describes the current version
+// (else secret) and prints no value; List with values reads the current version's data
+// (unless the hint says secret, which can only hide a value) and shows a value only when
+// the data proves the entry plain. Get reads the kind from the data alone.
 //
 // # Delete
 //

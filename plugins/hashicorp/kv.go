@@ -2,7 +2,9 @@ package hashicorp
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"net/url"
 	"strconv"
@@ -11,10 +13,11 @@ import (
 	"github.com/ast-cli/ast/pluginsdk"
 )
 
-// The data key of the value, and the custom_metadata keys of the kind label (see the
-// package documentation).
+// The data keys of an entry in ast's layout, and the custom_metadata keys of the kind
+// hint (see the package documentation).
 const (
-	valueKey            = "value"
+	valueKey            = "value"    // data: the value
+	kindKey             = "ast_kind" // data: the kind, beside the value it describes
 	labelKind           = "ast_kind"
 	labelAccount        = "ast_account"
 	labelKindVersion    = "ast_kind_version"
@@ -75,17 +78,35 @@ type secretData struct {
 	Metadata versionInfo    `json:"metadata"`
 }
 
-// kindOf reads the kind label: plain only when the label says plain and describes
-// exactly this version (number and creation time); secret otherwise, the safe default.
-func kindOf(custom map[string]string, v versionInfo) pluginsdk.Kind {
-	if custom[labelKind] != string(pluginsdk.KindPlain) || custom[labelKindVersion] != strconv.FormatInt(v.Version, 10) {
-		return pluginsdk.KindSecret
+// layout reads a version's data: value and kind, and ours true, when the data is in ast's
+// layout — exactly the keys "value" (text) and "ast_kind" ("secret" or "plain"). The kind
+// is proof, since only a writer of the value can set it: a version in any other shape was
+// not written by ast (vault kv put, a rotation job) and reads as a secret.
+func layout(data map[string]any) (value string, kind pluginsdk.Kind, ours bool) {
+	if len(data) != 2 {
+		return "", "", false
+	}
+	v, ok := data[valueKey].(string)
+	k, kok := data[kindKey].(string)
+	if !ok || !kok || !pluginsdk.Kind(k).Valid() {
+		return "", "", false
+	}
+	return v, pluginsdk.Kind(k), true
+}
+
+// hintOf reads the kind label of custom_metadata, which List shows without reading values.
+// It is a hint, not proof: whoever may write the metadata may write it. It says plain only
+// when the label says plain and describes exactly this version (number and creation
+// time); secret otherwise. fresh is true when the label describes this version at all.
+func hintOf(custom map[string]string, v versionInfo) (kind pluginsdk.Kind, fresh bool) {
+	if custom[labelKindVersion] != strconv.FormatInt(v.Version, 10) {
+		return pluginsdk.KindSecret, false
 	}
 	t, err := time.Parse(time.RFC3339Nano, custom[labelKindCreatedAt])
-	if err != nil || !t.Equal(v.CreatedTime) {
-		return pluginsdk.KindSecret
+	if err != nil || !t.Equal(v.CreatedTime) || !pluginsdk.Kind(custom[labelKind]).Valid() {
+		return pluginsdk.KindSecret, false
 	}
-	return pluginsdk.KindPlain
+	return pluginsdk.Kind(custom[labelKind]), true
 }
 
 // readData reads an entry's latest version (version 0) or a given one. Errors: errNoEntry
@@ -107,9 +128,11 @@ func (c *config) readMetadata(ctx context.Context, name string) (secretMetadata,
 	return out.Data, err
 }
 
-// writeData writes a new version with check-and-set: cas 0 writes only a name without a
-// current version, cas N only over version N. Errors: errCASMismatch.
-func (c *config) writeData(ctx context.Context, name string, value pluginsdk.Value, cas int64) (versionInfo, error) {
+// writeData writes a new version in ast's layout (value and kind) with check-and-set: cas 0
+// writes only a name without a current version, cas N only over version N.
+// Errors: errCASMismatch.
+func (c *config) writeData(ctx context.Context, e pluginsdk.Entry, cas int64) (versionInfo, error) {
+	name, value := e.Name, e.Value
 	// Vault checks "create" for a name without versions and "update" for one with versions;
 	// a check-and-set 0 write may meet either.
 	need := "update"
@@ -120,7 +143,7 @@ func (c *config) writeData(ctx context.Context, name string, value pluginsdk.Val
 	err := c.send(ctx, request{
 		method: "POST", path: c.dataPath(name), need: need, policyPath: c.dataPolicy(),
 		body: map[string]any{
-			"data":    map[string]string{valueKey: value.Reveal()},
+			"data":    map[string]string{valueKey: value.Reveal(), kindKey: string(e.Kind)},
 			"options": map[string]any{"cas": cas},
 		},
 		secrets: []string{value.Reveal()},
@@ -155,7 +178,9 @@ func (c *config) writeLabel(ctx context.Context, name string, kind pluginsdk.Kin
 	}, nil)
 }
 
-// get reads one entry with its value.
+// get reads one entry with its value. The kind is the one in the data (see layout); a
+// version ast did not write is a secret whose value is its "value" key when that is text,
+// else its data as a JSON object.
 func (c *config) get(ctx context.Context, name string) (pluginsdk.Entry, error) {
 	if err := pluginsdk.ValidateName(name); err != nil {
 		return pluginsdk.Entry{Name: name}, err
@@ -167,23 +192,41 @@ func (c *config) get(ctx context.Context, name string) (pluginsdk.Entry, error) 
 	if err != nil {
 		return pluginsdk.Entry{Name: name}, err
 	}
-	value, ok := d.Data[valueKey].(string)
-	if !ok {
-		return pluginsdk.Entry{Name: name}, pluginsdk.Errorf(pluginsdk.ErrFailedPrecondition,
-			"%s in Vault at %s has no text field %q: it was not written by ast (rewrite it with ast secrets update %s)",
-			c.dataPath(name), c.address, valueKey, name)
+	value, kind, ours := layout(d.Data)
+	if !ours {
+		kind = pluginsdk.KindSecret
+		if value, err = wholeValue(d.Data); err != nil {
+			return pluginsdk.Entry{Name: name}, pluginsdk.Errorf(pluginsdk.ErrFailedPrecondition,
+				"%s in Vault at %s: %v", c.dataPath(name), c.address, err)
+		}
 	}
 	return pluginsdk.Entry{
 		Name:      name,
-		Kind:      kindOf(d.Metadata.CustomMetadata, d.Metadata),
+		Kind:      kind,
 		Value:     pluginsdk.NewValue(value),
 		Version:   d.Metadata.Version,
 		UpdatedAt: d.Metadata.CreatedTime,
 	}, nil
 }
 
+// wholeValue is the value of a version ast did not write: its "value" key when that is
+// text, else the whole data as a JSON object. The error never quotes the data.
+func wholeValue(data map[string]any) (string, error) {
+	if v, ok := data[valueKey].(string); ok {
+		return v, nil
+	}
+	b, err := json.Marshal(data)
+	if err != nil {
+		return "", errors.New("its data cannot be written as JSON")
+	}
+	return string(b), nil
+}
+
 // listed reads the metadata of one listed name; ok is false when it holds no entry (a
-// folder of someone else's, a deleted secret, one removed since the LIST).
+// folder of someone else's, a deleted secret, one removed since the LIST). The kind is the
+// metadata's hint (see hintOf) unless values are asked for: then the current version's data
+// is read, unless the hint is a fresh "secret" (which can only hide a value), and its
+// kind, proven by the data, replaces the hint. A value is set only after that proof.
 func (c *config) listed(ctx context.Context, name string, values bool) (e pluginsdk.Entry, ok bool, err error) {
 	md, err := c.readMetadata(ctx, name)
 	if errors.Is(err, errNoEntry) {
@@ -196,31 +239,40 @@ func (c *config) listed(ctx context.Context, name string, values bool) (e plugin
 	if !live {
 		return e, false, nil
 	}
+	hint, fresh := hintOf(md.CustomMetadata, cur)
 	e = pluginsdk.Entry{
 		Name:      name,
-		Kind:      kindOf(md.CustomMetadata, cur),
+		Kind:      hint,
 		Version:   cur.Version,
 		CreatedAt: md.CreatedTime,
 		UpdatedAt: cur.CreatedTime,
 	}
-	if e.Kind == pluginsdk.KindPlain && values {
-		// The version the label describes, not the latest: a secret written since must
-		// not be read as this plain value.
-		d, err := c.readData(ctx, name, cur.Version)
-		if errors.Is(err, errNoEntry) {
-			return e, false, nil
-		}
-		if err != nil {
-			return e, false, err
-		}
-		if v, isText := d.Data[valueKey].(string); isText {
+	if !values || fresh && hint == pluginsdk.KindSecret {
+		return e, true, nil
+	}
+	// The version listed, not the latest: a value written since must not be shown under
+	// this version's kind.
+	d, err := c.readData(ctx, name, cur.Version)
+	if errors.Is(err, errNoEntry) {
+		return e, false, nil
+	}
+	if err != nil {
+		return e, false, err
+	}
+	v, kind, ours := layout(d.Data)
+	e.Kind = pluginsdk.KindSecret
+	if ours {
+		e.Kind = kind
+		if kind == pluginsdk.KindPlain {
 			e.Value = pluginsdk.NewValue(v)
 		}
 	}
 	return e, true, nil
 }
 
-// put writes one entry with mode and then its kind label.
+// put writes one entry with mode (value and kind in the data) and then the kind hint in
+// the custom_metadata. A hint that cannot be written is a warning, not a failure: the
+// entry is written.
 func (c *config) put(ctx context.Context, e pluginsdk.Entry, mode pluginsdk.PutMode) (pluginsdk.Entry, error) {
 	out := pluginsdk.Entry{Name: e.Name, Kind: e.Kind}
 	if err := pluginsdk.ValidateName(e.Name); err != nil {
@@ -257,9 +309,10 @@ func (c *config) put(ctx context.Context, e pluginsdk.Entry, mode pluginsdk.PutM
 		if isCallLevel(err) {
 			return out, err
 		}
-		return out, pluginsdk.Errorf(codeOrInternal(err),
-			"entry %q was written (version %d) but its kind label was not, so it reads as a secret until it is written again: %v",
-			e.Name, v.Version, err)
+		// The kind is in the data already; only List's hint is missing.
+		c.log.Warn(fmt.Sprintf("entry %q was written (version %d) but the kind hint in its custom_metadata was not (%v): "+
+			"secrets list shows it as a secret until it is written again; list --values and references read the kind from the data",
+			e.Name, v.Version, err))
 	}
 	return out, nil
 }
@@ -268,7 +321,7 @@ func (c *config) put(ctx context.Context, e pluginsdk.Entry, mode pluginsdk.PutM
 // deleted versions remain (vault kv delete), check-and-set on the deleted current version.
 func (c *config) create(ctx context.Context, e pluginsdk.Entry) (versionInfo, time.Time, error) {
 	for range maxCreateAttempts {
-		v, err := c.writeData(ctx, e.Name, e.Value, 0)
+		v, err := c.writeData(ctx, e, 0)
 		if !errors.Is(err, errCASMismatch) {
 			return v, time.Time{}, err
 		}
@@ -282,7 +335,7 @@ func (c *config) create(ctx context.Context, e pluginsdk.Entry) (versionInfo, ti
 		if _, live := md.current(); live {
 			return versionInfo{}, time.Time{}, pluginsdk.Errorf(pluginsdk.ErrAlreadyExists, "entry %q already exists", e.Name)
 		}
-		v, err = c.writeData(ctx, e.Name, e.Value, md.CurrentVersion)
+		v, err = c.writeData(ctx, e, md.CurrentVersion)
 		if errors.Is(err, errCASMismatch) {
 			continue
 		}
@@ -303,7 +356,7 @@ func (c *config) update(ctx context.Context, e pluginsdk.Entry) (versionInfo, ti
 	if _, live := md.current(); !live {
 		return versionInfo{}, time.Time{}, c.notFound(e.Name)
 	}
-	v, err := c.writeData(ctx, e.Name, e.Value, md.CurrentVersion)
+	v, err := c.writeData(ctx, e, md.CurrentVersion)
 	if errors.Is(err, errCASMismatch) {
 		return versionInfo{}, time.Time{}, pluginsdk.Errorf(pluginsdk.ErrFailedPrecondition, changedConcurrently, e.Name)
 	}
@@ -314,7 +367,7 @@ func (c *config) update(ctx context.Context, e pluginsdk.Entry) (versionInfo, ti
 // on the current version. A writer that keeps losing gets ErrFailedPrecondition.
 func (c *config) upsert(ctx context.Context, e pluginsdk.Entry) (versionInfo, time.Time, error) {
 	for range maxCreateAttempts {
-		v, err := c.writeData(ctx, e.Name, e.Value, 0)
+		v, err := c.writeData(ctx, e, 0)
 		if !errors.Is(err, errCASMismatch) {
 			return v, time.Time{}, err
 		}
@@ -325,7 +378,7 @@ func (c *config) upsert(ctx context.Context, e pluginsdk.Entry) (versionInfo, ti
 		if err != nil {
 			return versionInfo{}, time.Time{}, err
 		}
-		v, err = c.writeData(ctx, e.Name, e.Value, md.CurrentVersion)
+		v, err = c.writeData(ctx, e, md.CurrentVersion)
 		if errors.Is(err, errCASMismatch) {
 			continue
 		}
@@ -356,12 +409,4 @@ func (c *config) remove(ctx context.Context, name string) (pluginsdk.Entry, erro
 
 func (c *config) notFound(name string) error {
 	return pluginsdk.Errorf(pluginsdk.ErrNotFound, "entry %q not found (Vault at %s, %s)", name, c.address, c.dataPath(name))
-}
-
-func codeOrInternal(err error) *pluginsdk.Error {
-	var e *pluginsdk.Error
-	if errors.As(err, &e) {
-		return e
-	}
-	return pluginsdk.ErrInternal
 }

@@ -112,7 +112,7 @@ func TestNotConfigured(t *testing.T) {
 	}
 }
 
-func TestKindOf(t *testing.T) {
+func TestHintOf(t *testing.T) {
 	created := time.Date(2026, 1, 2, 3, 4, 5, 123456789, time.UTC)
 	v := versionInfo{Version: 3, CreatedTime: created}
 	stamp := created.Format(time.RFC3339Nano)
@@ -131,8 +131,35 @@ func TestKindOf(t *testing.T) {
 		{"garbage", map[string]string{labelKind: "PLAIN", labelKindVersion: "3", labelKindCreatedAt: stamp}, pluginsdk.KindSecret},
 	}
 	for _, tt := range tests {
-		if got := kindOf(tt.custom, v); got != tt.want {
-			t.Errorf("%s: kindOf = %s, want %s", tt.name, got, tt.want)
+		if got, _ := hintOf(tt.custom, v); got != tt.want {
+			t.Errorf("%s: hintOf = %s, want %s", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestLayout: only data of exactly the keys value (text) and ast_kind (a kind) is ast's;
+// anything else is a secret ast did not write.
+func TestLayout(t *testing.T) {
+	tests := []struct {
+		name string
+		data map[string]any
+		want pluginsdk.Kind // "" when not ast's
+	}{
+		{"plain", map[string]any{"value": "x", "ast_kind": "plain"}, pluginsdk.KindPlain},
+		{"secret", map[string]any{"value": "x", "ast_kind": "secret"}, pluginsdk.KindSecret},
+		{"value alone", map[string]any{"value": "x"}, ""},
+		{"kind alone", map[string]any{"ast_kind": "plain", "other": "x"}, ""},
+		{"an extra key", map[string]any{"value": "x", "ast_kind": "plain", "note": "y"}, ""},
+		{"unknown kind", map[string]any{"value": "x", "ast_kind": "PLAIN"}, ""},
+		{"value not text", map[string]any{"value": 5.0, "ast_kind": "plain"}, ""},
+		{"kind not text", map[string]any{"value": "x", "ast_kind": true}, ""},
+		{"vault kv put", map[string]any{"username": "u", "password": "p"}, ""},
+		{"empty", map[string]any{}, ""},
+	}
+	for _, tt := range tests {
+		_, k, ours := layout(tt.data)
+		if ours != (tt.want != "") || ours && k != tt.want {
+			t.Errorf("%s: layout = %s, %v; want %q", tt.name, k, ours, tt.want)
 		}
 	}
 }
@@ -321,7 +348,7 @@ func TestVaultAnswers(t *testing.T) {
 				reply(w, 400, fmt.Sprintf(`{"errors":[%q]}`, "bad request: "+body))
 			},
 			wantCode:  pluginsdk.ErrFailedPrecondition,
-			wantInMsg: []string{"HTTP 400", "[REDACTED]"},
+			wantInMsg: []string{"HTTP 400", pluginsdk.Withheld},
 			perName:   true,
 		},
 	}

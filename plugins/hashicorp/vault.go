@@ -26,7 +26,7 @@ type request struct {
 	need       string
 	policyPath string
 	// secrets are strings (a value, a credential) that must not appear in an error, even
-	// if Vault were to echo them.
+	// if Vault were to echo them in some encoding: see quotable.
 	secrets []string
 	login   bool // an unauthenticated login: no token yet, and a 403 is not a token problem
 }
@@ -91,7 +91,7 @@ func (c *config) send(ctx context.Context, r request, out any) error {
 	}
 	if r.body != nil {
 		if err := req.SetJSONBody(r.body); err != nil {
-			return pluginsdk.Errorf(pluginsdk.ErrInternal, "encoding the request for %s: %s", r.path, scrub(err.Error(), r.secrets))
+			return pluginsdk.Errorf(pluginsdk.ErrInternal, "encoding the request for %s: %s", r.path, quotable(err.Error(), r.secrets))
 		}
 	}
 	resp, err := c.client.RawRequestWithContext(ctx, req)
@@ -130,7 +130,7 @@ func (c *config) vaultError(ctx context.Context, r request, err error) error {
 	}
 	raw := strings.ToLower(strings.Join(re.Errors, "; "))
 	has := func(s string) bool { return strings.Contains(raw, s) }
-	reason := scrub(strings.Join(re.Errors, "; "), r.secrets)
+	reason := quotable(strings.Join(re.Errors, "; "), r.secrets)
 	status := re.StatusCode
 	switch {
 	case status == http.StatusBadRequest && has("check-and-set parameter did not match"):
@@ -172,10 +172,10 @@ func (c *config) transportError(err error, r request) error {
 	if errors.As(err, &ua) || errors.As(err, &he) || errors.As(err, &ci) {
 		return pluginsdk.Errorf(pluginsdk.ErrUnavailable,
 			"cannot reach Vault at %s: its TLS certificate is not trusted (%s): set the account's ca_cert (or VAULT_CACERT) and, if the name differs, tls_server_name",
-			c.address, scrub(innermost(err).Error(), r.secrets))
+			c.address, quotable(innermost(err).Error(), r.secrets))
 	}
 	return pluginsdk.Errorf(pluginsdk.ErrUnavailable, "cannot reach Vault at %s: %s (address from %s)",
-		c.address, scrub(innermost(err).Error(), r.secrets), c.addressFrom)
+		c.address, quotable(innermost(err).Error(), r.secrets), c.addressFrom)
 }
 
 // innermost drops the *url.Error wrapper, whose text repeats the URL.
@@ -287,14 +287,15 @@ func (c *config) noMountError() error {
 		c.address, c.mount, c.mount)
 }
 
-// scrub replaces every occurrence of the secrets in s by a redaction marker.
-func scrub(s string, secrets []string) string {
-	for _, x := range secrets {
-		if x != "" {
-			s = strings.ReplaceAll(s, x, "[REDACTED]")
-		}
+// quotable returns text from Vault (or from the transport) fit to quote in a message:
+// the text itself when pluginsdk.Scrub proves it free of the request's secrets in every
+// encoding, else pluginsdk.Withheld. A server or proxy that echoes the request body (the
+// value, JSON-escaped) thus never gets it into an error.
+func quotable(text string, secrets []string) string {
+	if t, ok := pluginsdk.Scrub(text, secrets...); ok {
+		return t
 	}
-	return s
+	return pluginsdk.Withheld
 }
 
 func orStatus(reason string, status int) string {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -416,7 +417,7 @@ func TestUpdateLosesRace(t *testing.T) {
 	}
 	// Another writer gets in between this writer's read and its write.
 	mustPut(t, v.backend(t, account, v.token, nil), pluginsdk.Update, secret("X", "other"))
-	_, err = c.writeData(context.Background(), "X", pluginsdk.NewValue("mine"), md.CurrentVersion)
+	_, err = c.writeData(context.Background(), secret("X", "mine"), md.CurrentVersion)
 	if !errors.Is(err, errCASMismatch) {
 		t.Fatalf("stale write: got %v, want a check-and-set mismatch", err)
 	}
@@ -710,5 +711,109 @@ func TestSoftDeletedByHand(t *testing.T) {
 	wantValue(t, "get", got.Value, "g2")
 	if got.Kind != pluginsdk.KindPlain {
 		t.Errorf("kind %s, want plain", got.Kind)
+	}
+}
+
+// TestForgedKind (issue 13): a token that may only read and update the account's metadata
+// (vault kv get is denied to it) rewrites custom_metadata into a perfect plain label of the
+// current version. A secret, and a version written outside ast, must not list their values:
+// the kind that counts is in the versioned data, which only a writer of the value can set.
+func TestForgedKind(t *testing.T) {
+	v := requireVault(t)
+	t.Parallel()
+	ctx := context.Background()
+	account := newAccount()
+	b := v.backend(t, account, v.token, nil)
+	const secretValue, foreignValue = "forged-kind-secret-value", "forged-kind-foreign-value"
+	mustPut(t, b, pluginsdk.Create, secret("S", secretValue), plain("P", "plain-value"))
+	// FOREIGN: written by the vault CLI's API in ast's old one-key shape, with a label.
+	kv := v.admin.KVv2("secret")
+	if _, err := kv.Put(ctx, "ast/"+account+"/FOREIGN", map[string]any{"value": foreignValue}); err != nil {
+		t.Fatalf("vault kv put: %v", err)
+	}
+	// ROTATED: ast's own plain entry, then a rotation job writes a new version outside ast.
+	mustPut(t, b, pluginsdk.Create, plain("ROTATED", "before-rotation"))
+	if _, err := kv.Put(ctx, "ast/"+account+"/ROTATED", map[string]any{"value": foreignValue}); err != nil {
+		t.Fatalf("rotating: %v", err)
+	}
+
+	metaOnly := v.tokenWithPolicy(t, fmt.Sprintf(`
+path "secret/metadata/ast/%[1]s/*" { capabilities = ["read", "update"] }
+`, account))
+	attacker, err := api.NewClient(&api.Config{Address: v.addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	attacker.SetToken(metaOnly)
+	if _, err := attacker.KVv2("secret").Get(ctx, "ast/"+account+"/S"); err == nil {
+		t.Fatal("the metadata-only token can read the data: the test proves nothing")
+	}
+	for _, name := range []string{"S", "FOREIGN", "ROTATED"} {
+		md, err := attacker.KVv2("secret").GetMetadata(ctx, "ast/"+account+"/"+name)
+		if err != nil {
+			t.Fatalf("metadata of %s with the metadata-only token: %v", name, err)
+		}
+		cur := md.Versions[strconv.Itoa(md.CurrentVersion)]
+		err = attacker.KVv2("secret").PatchMetadata(ctx, "ast/"+account+"/"+name, api.KVMetadataPatchInput{
+			CustomMetadata: map[string]any{
+				labelKind:          "plain",
+				labelAccount:       account,
+				labelKindVersion:   strconv.Itoa(md.CurrentVersion),
+				labelKindCreatedAt: cur.CreatedTime.UTC().Format(time.RFC3339Nano),
+			}})
+		if err != nil {
+			t.Fatalf("forging the label of %s: %v", name, err)
+		}
+	}
+
+	for _, e := range mustList(t, b, true) {
+		switch e.Name {
+		case "S", "FOREIGN", "ROTATED":
+			if e.Kind != pluginsdk.KindSecret || !e.Value.IsZero() {
+				t.Errorf("List --values after a forged label: %s is %s with a %d-byte value, want a secret without value", e.Name, e.Kind, e.Value.Len())
+			}
+		case "P":
+			if e.Kind != pluginsdk.KindPlain {
+				t.Errorf("List --values: P is %s", e.Kind)
+			}
+			wantValue(t, "P listed", e.Value, "plain-value")
+		}
+	}
+	// Without values, List may show the unproven label, but never a value.
+	for _, e := range mustList(t, b, false) {
+		if !e.Value.IsZero() {
+			t.Errorf("List without values: %s has a value", e.Name)
+		}
+	}
+	for _, r := range mustGet(t, b, "S", "FOREIGN", "ROTATED", "P") {
+		want := pluginsdk.KindSecret
+		if r.Entry.Name == "P" {
+			want = pluginsdk.KindPlain
+		}
+		if r.Err != nil || r.Entry.Kind != want {
+			t.Errorf("Get %s: kind %s, %v; want %s", r.Entry.Name, r.Entry.Kind, r.Err, want)
+		}
+	}
+}
+
+// TestLayoutInVault: what ast writes is the value and the kind in the data, nothing else.
+func TestLayoutInVault(t *testing.T) {
+	v := requireVault(t)
+	t.Parallel()
+	account := newAccount()
+	b := v.backend(t, account, v.token, nil)
+	mustPut(t, b, pluginsdk.Create, plain("P", "p1"), secret("S", "s1"))
+	for name, kind := range map[string]string{"P": "plain", "S": "secret"} {
+		s, err := v.admin.KVv2("secret").Get(context.Background(), "ast/"+account+"/"+name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s.Data) != 2 || s.Data[kindKey] != kind || s.Data[valueKey] == nil {
+			keys := make([]string, 0, len(s.Data))
+			for k := range s.Data {
+				keys = append(keys, k)
+			}
+			t.Errorf("data of %s: keys %v, kind %v; want value and %s=%s", name, keys, s.Data[kindKey], kindKey, kind)
+		}
 	}
 }
