@@ -754,7 +754,8 @@ path "secret/metadata/ast/%[1]s/*" { capabilities = ["read", "update"] }
 			t.Fatalf("metadata of %s with the metadata-only token: %v", name, err)
 		}
 		cur := md.Versions[strconv.Itoa(md.CurrentVersion)]
-		err = attacker.KVv2("secret").PatchMetadata(ctx, "ast/"+account+"/"+name, api.KVMetadataPatchInput{
+		// POST to the metadata path: the "update" capability (PATCH would need "patch").
+		err = attacker.KVv2("secret").PutMetadata(ctx, "ast/"+account+"/"+name, api.KVMetadataPutInput{
 			CustomMetadata: map[string]any{
 				labelKind:          "plain",
 				labelAccount:       account,
