@@ -279,7 +279,7 @@ func TestCoreDumpsDisabled(t *testing.T) {
 // TestTmpdirClean: plugins' sockets live in a 0700 directory ast creates in $TMPDIR for
 // the command and removes when it ends, whether the command succeeds, fails, or is
 // interrupted while the plugin works: nothing (no go-plugin "plugin*" socket, no
-// "ast-plugin-*" directory) is left in $TMPDIR.
+// "ast-*" directory) is left in $TMPDIR.
 func TestTmpdirClean(t *testing.T) {
 	s := newSandbox(t)
 	s.addAccounts(account{name: "acct", backend: "local"})

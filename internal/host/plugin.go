@@ -98,13 +98,14 @@ func Start(ctx context.Context, loc Location, opts Options) (*Plugin, error) {
 		pin = sum
 	}
 	p := &Plugin{loc: loc, timeout: opts.CallTimeout}
+	base := socketBase()
 	// Another user who could rename entries of the temporary directory could put a
 	// directory of its own in place of the socket directory.
-	if err := checkDirPath(os.TempDir()); err != nil {
-		return nil, fmt.Errorf("the %s plugin %s: refusing the temporary directory for its socket ($TMPDIR): %v", loc.Backend, loc.Path, err)
+	if err := checkDirPath(base); err != nil {
+		return nil, fmt.Errorf("the %s plugin %s: refusing the temporary directory for its socket (%s, from $TMPDIR): %v", loc.Backend, loc.Path, base, err)
 	}
 	var err error
-	if p.socketDir, err = os.MkdirTemp("", "ast-plugin-"); err != nil {
+	if p.socketDir, err = os.MkdirTemp(base, "ast-"); err != nil {
 		return nil, fmt.Errorf("the %s plugin %s: a directory for its socket: %w", loc.Backend, loc.Path, err)
 	}
 	// MkdirTemp's 0700 is masked by the umask; the socket directory must be exactly 0700.
@@ -165,6 +166,25 @@ func Start(ctx context.Context, loc Location, opts Options) (*Plugin, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// maxSocketPath is the longest Unix socket path Linux and the BSDs take (sun_path is 108
+// bytes on Linux, 104 on macOS, with its NUL).
+const maxSocketPath = 103
+
+// socketBase returns the directory in which the plugin's socket directory is created:
+// $TMPDIR (os.TempDir), unless the socket path would not fit in a Unix socket address
+// there: then $XDG_RUNTIME_DIR, or /tmp. The socket is DIR/ast-NNNNNNNNNN/pluginNNNNNNNNNN.
+func socketBase() string {
+	const tail = len("/ast-1234567890/plugin1234567890")
+	base := os.TempDir()
+	if len(base)+tail <= maxSocketPath {
+		return base
+	}
+	if d := os.Getenv("XDG_RUNTIME_DIR"); filepath.IsAbs(d) && len(d)+tail <= maxSocketPath {
+		return d
+	}
+	return "/tmp"
 }
 
 // pluginCommand opens loc's executable once (openPlugin), checks pin (a SHA-256, or nil)

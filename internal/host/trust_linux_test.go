@@ -668,3 +668,29 @@ func TestHostRefusesForeignSocket(t *testing.T) {
 		t.Errorf("handshake with its own socket: %v", err)
 	}
 }
+
+// TestLongTmpdir: where $TMPDIR is too long for a socket address under it, the socket
+// directory goes to $XDG_RUNTIME_DIR or /tmp, and the plugin starts.
+func TestLongTmpdir(t *testing.T) {
+	setFault(t, "ok")
+	long := t.TempDir()
+	for len(long) < 100 {
+		long = filepath.Join(long, "a-long-directory-name")
+	}
+	if err := os.MkdirAll(long, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TMPDIR", long)
+	t.Setenv("XDG_RUNTIME_DIR", "")
+	p, err := Start(context.Background(), faultLocation(faultBin), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if filepath.Dir(p.socketDir) != "/tmp" {
+		t.Errorf("socket directory %s, want one in /tmp", p.socketDir)
+	}
+	if len(socketOf(t, p)) > maxSocketPath {
+		t.Errorf("socket path of %d bytes", len(socketOf(t, p)))
+	}
+}
