@@ -15,9 +15,17 @@ import (
 	"github.com/ast-cli/ast/pluginsdk"
 )
 
-// maxEnvFileBytes bounds what import reads: far above any real .env file (10,000 values
-// of 64 KiB is 640 MiB; the store itself would be the limit first).
-const maxEnvFileBytes = 1 << 30
+// Limits of what import accepts, checked before a backend starts (README "Limits").
+// They come from what the default backend can write within the per-call timeout: a local
+// store opens up to 64 MiB (plugins/local.MaxStoreBytes, about 6 s to rewrite on 2 busy
+// cores), so a larger file could never be stored there, and the design's largest batch is
+// 10,000 entries (one durable write on local; 10,000 requests, minutes, on Vault or AWS).
+// A 1 GiB file once took 6.5 GB of memory and left an account every command of which took
+// 31 s.
+const (
+	maxEnvFileBytes = 64 << 20
+	maxEnvEntries   = 10000
+)
 
 // ImportOptions are the options of `secrets import`.
 type ImportOptions struct {
@@ -105,6 +113,11 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 			name, strings.TrimRight(perr.Format(name), "\n"))
 	} else if err != nil {
 		return err
+	}
+	if n := len(parsed.Entries); n > maxEnvEntries {
+		return pluginsdk.Errorf(pluginsdk.ErrInvalidArgument,
+			"%s defines %d entries, more than the %d ast imports in one batch; nothing was imported: split it",
+			name, n, maxEnvEntries)
 	}
 	var warnings []string
 	for _, w := range parsed.Warnings {
@@ -235,7 +248,9 @@ func readEnvFile(ctx context.Context, opts *ImportOptions) ([]byte, string, erro
 		return nil, "", fmt.Errorf("reading %s: %w", name, err)
 	}
 	if len(src) > maxEnvFileBytes {
-		return nil, "", fmt.Errorf("%s is larger than 1 GiB; nothing was imported", name)
+		return nil, "", pluginsdk.Errorf(pluginsdk.ErrInvalidArgument,
+			"%s is larger than %d MiB, the largest .env file ast imports (the largest local store is 64 MiB); nothing was imported: split it",
+			name, maxEnvFileBytes>>20)
 	}
 	return src, name, nil
 }

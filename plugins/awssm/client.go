@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/time/rate"
 
+	"github.com/ast-cli/ast/internal/httplimit"
 	"github.com/ast-cli/ast/pluginsdk"
 )
 
@@ -125,11 +126,13 @@ func newAPI(cfg aws.Config, s settings, o options) *secretsmanager.Client {
 		if so.Credentials != nil {
 			so.Credentials = credentialsProvider{so.Credentials}
 		}
+		var rt http.RoundTripper = roundTripper(so.HTTPClient.Do)
 		if o.wrapTransport != nil {
-			sdk := so.HTTPClient
-			rt := o.wrapTransport(roundTripper(sdk.Do))
-			so.HTTPClient = doer(rt.RoundTrip)
+			rt = o.wrapTransport(rt)
 		}
+		// Every response body is bounded (httplimit.MaxResponseBytes, 32 MiB): a server
+		// that streams a huge body fails the call instead of growing the plugin without end.
+		so.HTTPClient = doer(httplimit.Transport(rt, 0).RoundTrip)
 		so.APIOptions = append(so.APIOptions, func(stack *middleware.Stack) error {
 			return stack.Finalize.Insert(writeRateLimit(limit), "Retry", middleware.After)
 		})

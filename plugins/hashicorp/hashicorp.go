@@ -22,6 +22,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc/codes"
 
+	"github.com/ast-cli/ast/internal/httplimit"
 	"github.com/ast-cli/ast/pluginsdk"
 )
 
@@ -250,6 +251,11 @@ func newClient(address, caCert, tlsServerName string) (*api.Client, error) {
 			"Vault address %q: %v (the address setting or VAULT_ADDR is a URL such as https://vault.example.com:8200)", address, err)
 	}
 	client.ClearToken()
+	// Every response body is bounded (httplimit.MaxResponseBytes, 32 MiB): a server that
+	// streams a huge body fails the call instead of growing the plugin without end. The
+	// client keeps cfg, so this is the transport it uses; it is wrapped only now because
+	// NewClient needs the *http.Transport itself.
+	cfg.HttpClient.Transport = httplimit.Transport(cfg.HttpClient.Transport, 0)
 	return client, nil
 }
 

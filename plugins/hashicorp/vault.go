@@ -12,6 +12,7 @@ import (
 
 	"github.com/hashicorp/vault/api"
 
+	"github.com/ast-cli/ast/internal/httplimit"
 	"github.com/ast-cli/ast/pluginsdk"
 )
 
@@ -105,6 +106,9 @@ func (c *config) send(ctx context.Context, r request, out any) error {
 		return nil
 	}
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		if errors.Is(err, httplimit.ErrTooLarge) {
+			return callLevel(pluginsdk.Errorf(pluginsdk.ErrUnavailable, "%s %s: %v", r.method, r.path, err))
+		}
 		// The decoder's message may quote the body, which may hold a value: leave it out.
 		return callLevel(pluginsdk.Errorf(pluginsdk.ErrUnavailable,
 			"%s answered %s %s with a body that is not Vault's JSON: is it a Vault server? (address from %s)",
