@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"strconv"
@@ -132,6 +133,7 @@ func runDeploy(ctx context.Context, opts *DeployOptions) error {
 	if err != nil {
 		return err
 	}
+	warnShadowed(opts.IO.ErrOut, bp.Path, deploy.Shadowed(bp.Agent, dirs, bp.Path))
 	vars := refs.Merge(bp.Env, overrides)
 	fromFlag := make(map[string]bool, len(overrides))
 	for _, v := range overrides {
@@ -187,6 +189,7 @@ func runDeploy(ctx context.Context, opts *DeployOptions) error {
 	spec := deploy.Spec{Command: bp.Command, Dir: bp.Workdir, Env: resolved.Environ(deploy.AgentEnviron(opts.Environ(), bp.PassEnv))}
 
 	if opts.Foreground {
+		printf(opts.IO.ErrOut, "Running %s from %s with account %s\n", bp.Agent, bp.Path, acct.Name)
 		d.Foreground = true
 		code, err := deploy.RunAttached(spec, opts.IO.In, opts.IO.Out, opts.IO.ErrOut, func(p deploy.Process) error {
 			d.PID, d.PGID, d.ProcessStart, d.StartedAt = p.PID, p.PGID, p.Start, opts.Now().UTC()
@@ -223,6 +226,7 @@ func runDeploy(ctx context.Context, opts *DeployOptions) error {
 		return writeJSON(opts.IO.Out, d)
 	}
 	printf(opts.IO.ErrOut, "✓ Deployed %s (pid %d) with account %s\n", d.Agent, d.PID, d.Account)
+	printf(opts.IO.ErrOut, "  blueprint: %s\n", bp.Path)
 	printf(opts.IO.ErrOut, "  logs: ast blueprint logs %s   (%s)\n", d.Agent, d.Log)
 	return nil
 }
@@ -323,4 +327,13 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// warnShadowed says on w that the blueprint at used, found first (in the working
+// directory), hides the user's own blueprints of the same agent: a cloned repository's
+// blueprints/AGENT.yaml would otherwise receive the references meant for the user's.
+func warnShadowed(w io.Writer, used string, shadowed []string) {
+	for _, p := range shadowed {
+		warnf(w, "%s shadows %s: the working directory's blueprint is the one used", used, p)
+	}
 }

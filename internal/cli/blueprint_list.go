@@ -70,6 +70,9 @@ func runBlueprintList(opts *BlueprintListOptions) error {
 	for _, p := range ignored {
 		warnf(opts.IO.ErrOut, "ignoring %s: %s", p, deploy.AgentRule)
 	}
+	for _, l := range found {
+		warnShadowed(opts.IO.ErrOut, l.Path, l.Shadowed)
+	}
 	deployments, bad, err := store.List()
 	if err != nil {
 		return err

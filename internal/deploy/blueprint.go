@@ -504,3 +504,22 @@ func List(dirs []string) (found []Listing, ignored []string, err error) {
 	sort.Slice(found, func(i, j int) bool { return found[i].Agent < found[j].Agent })
 	return found, ignored, nil
 }
+
+// Shadowed returns the other blueprints of agent in dirs that Find passes over because
+// used, found in an earlier directory, wins: a working directory's blueprint shadowing
+// the user's own in the config directory. Paths that are not regular files are skipped.
+func Shadowed(agent string, dirs []string, used string) []string {
+	var out []string
+	after := false
+	for _, d := range dirs {
+		p := filepath.Join(d, agent+BlueprintExt)
+		if p == used {
+			after = true
+			continue
+		}
+		if fi, err := os.Stat(p); after && err == nil && fi.Mode().IsRegular() {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,6 +1,8 @@
 package deploy
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 )
@@ -75,5 +77,31 @@ func TestParsePassEnv(t *testing.T) {
 		if err == nil && !slices.Equal(bp.PassEnv, c.want) {
 			t.Errorf("%q: PassEnv %q, want %q", c.yaml, bp.PassEnv, c.want)
 		}
+	}
+}
+
+func TestShadowed(t *testing.T) {
+	cwd, cfg := t.TempDir(), t.TempDir()
+	dirs := Dirs(cwd, cfg)
+	for _, d := range dirs {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write := func(dir, agent string) string {
+		p := filepath.Join(dir, agent+BlueprintExt)
+		if err := os.WriteFile(p, []byte("command: [x]\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	both := write(dirs[0], "both")
+	mine := write(dirs[1], "both")
+	only := write(dirs[1], "only")
+	if got := Shadowed("both", dirs, both); !slices.Equal(got, []string{mine}) {
+		t.Errorf("both: %q, want %q", got, []string{mine})
+	}
+	if got := Shadowed("only", dirs, only); len(got) != 0 {
+		t.Errorf("only: %q, want none", got)
 	}
 }
