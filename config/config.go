@@ -276,7 +276,8 @@ func (c *Config) Active(flag, env string) string {
 }
 
 // AddAccount adds a. An account of that name must not exist yet (the implicit default
-// counts as absent, so it can be redefined once).
+// counts as absent, so it can be redefined once), and its location must not overlap
+// another account's (see CheckLocation).
 func (c *Config) AddAccount(a Account) error {
 	if err := ValidateAccountName(a.Name); err != nil {
 		return err
@@ -286,6 +287,9 @@ func (c *Config) AddAccount(a Account) error {
 	}
 	if _, ok := c.Accounts[a.Name]; ok {
 		return fmt.Errorf("account %q already exists", a.Name)
+	}
+	if err := c.CheckLocation(a); err != nil {
+		return err
 	}
 	if c.Accounts == nil {
 		c.Accounts = map[string]Account{}

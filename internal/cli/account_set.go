@@ -82,6 +82,9 @@ func runAccountSet(ctx context.Context, opts *AccountSetOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := cfg.CheckLocation(next); err != nil {
+		return &usageError{err}
+	}
 	// Starting the plugin checks that the backend takes the new settings.
 	if _, err := f.Backend(ctx, next); err != nil {
 		return err
@@ -93,6 +96,9 @@ func runAccountSet(ctx context.Context, opts *AccountSetOptions) error {
 		}
 		if a, err = change(a); err != nil {
 			return err
+		}
+		if err := c.CheckLocation(a); err != nil {
+			return &usageError{err}
 		}
 		if c.Accounts == nil {
 			c.Accounts = map[string]config.Account{}

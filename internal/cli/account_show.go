@@ -16,6 +16,7 @@ type shownAccount struct {
 	Backend    string             `json:"backend"`
 	Active     bool               `json:"active"`
 	ActiveFrom string             `json:"active_from,omitempty"`
+	Location   string             `json:"location,omitempty"` // where an entry NAME lives (hashicorp, awssm)
 	Settings   map[string]string  `json:"settings"`
 	Effective  []effectiveSetting `json:"effective"`
 }
@@ -55,6 +56,9 @@ func NewCmdAccountShow(f *Factory) *cobra.Command {
 			activeName, source := f.activeAccountName(cfg)
 			v := shownAccount{Name: a.Name, Backend: a.Backend, Active: a.Name == activeName,
 				Settings: a.Settings, Effective: effectiveSettings(a, paths, f.Getenv)}
+			if loc, ok := config.LocationOf(a); ok {
+				v.Location = loc.Entry
+			}
 			if v.Settings == nil {
 				v.Settings = map[string]string{}
 			}
@@ -69,6 +73,9 @@ func NewCmdAccountShow(f *Factory) *cobra.Command {
 				active = "yes (" + source + ")"
 			}
 			printf(f.IO.Out, "account:  %s\nbackend:  %s\nactive:   %s\n", v.Name, termtext.Line(v.Backend), active)
+			if v.Location != "" {
+				printf(f.IO.Out, "location: %s\n", termtext.Line(v.Location))
+			}
 			if len(v.Effective) > 0 {
 				fmt.Fprintln(f.IO.Out, "settings:")
 			}

@@ -89,6 +89,9 @@ func (b *Backend) Configure(ctx context.Context, account string, m map[string]st
 		region:  cfg.Region,
 		prefix:  s.prefix + "/" + account + "/",
 	}
+	if s.path != "" {
+		c.prefix = s.path + "/"
+	}
 	b.mu.Lock()
 	b.c = c
 	b.mu.Unlock()

@@ -16,6 +16,7 @@ import (
 const (
 	settingEndpoint       = "endpoint"
 	settingKMSKeyID       = "kms_key_id"
+	settingPath           = "path"
 	settingPrefix         = "prefix"
 	settingProfile        = "profile"
 	settingRecoveryWindow = "recovery_window_days"
@@ -23,7 +24,7 @@ const (
 )
 
 // knownSettings lists the setting keys, sorted, for error messages.
-var knownSettings = []string{settingEndpoint, settingKMSKeyID, settingPrefix, settingProfile,
+var knownSettings = []string{settingEndpoint, settingKMSKeyID, settingPath, settingPrefix, settingProfile,
 	settingRecoveryWindow, settingRegion}
 
 const (
@@ -51,6 +52,7 @@ type settings struct {
 	region   string
 	profile  string
 	prefix   string // without leading or trailing slash; never empty
+	path     string // the folder that replaces PREFIX/ACCOUNT; "" when not set
 	kmsKeyID string
 	endpoint string
 	// recoveryWindowDays is 7 to 30, or 0 for deletion without recovery.
@@ -76,6 +78,9 @@ func parseSettings(m map[string]string) (settings, error) {
 		if msg := s.set(k, v); msg != "" {
 			problems = append(problems, msg)
 		}
+	}
+	if s.path != "" && strings.TrimSpace(m[settingPrefix]) != "" {
+		problems = append(problems, "path and prefix are both set: path replaces PREFIX/ACCOUNT, so give one of them")
 	}
 	if len(problems) > 0 {
 		return settings{}, pluginsdk.Errorf(pluginsdk.ErrInvalidArgument, "awssm settings: %s",
@@ -104,6 +109,17 @@ func (s *settings) set(key, v string) string {
 				"in segments separated by single slashes (like ast or team/ast)", v, maxPrefixBytes)
 		}
 		s.prefix = p
+	case settingPath:
+		p := strings.TrimSuffix(v, "/")
+		bad := strings.HasPrefix(p, "/") || len(p) > maxPrefixBytes+1+pluginsdk.MaxAccountBytes || !prefixPattern.MatchString(p)
+		for _, seg := range strings.Split(p, "/") {
+			bad = bad || seg == "." || seg == ".."
+		}
+		if bad {
+			return fmt.Sprintf("path %q: an existing folder of secret names such as prod/payments: letters, digits and _+=.@- "+
+				"in segments separated by single slashes, without a leading slash or . and .. segments", v)
+		}
+		s.path = p
 	case settingKMSKeyID:
 		if len(v) > 2048 || strings.ContainsFunc(v, func(r rune) bool { return r <= ' ' }) {
 			return fmt.Sprintf("kms_key_id %q is not a KMS key ID, ARN or alias", v)

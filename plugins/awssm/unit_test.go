@@ -30,12 +30,17 @@ func TestParseSettings(t *testing.T) {
 		{"empty means unset", map[string]string{"prefix": "", "region": " "},
 			settings{prefix: "ast", recoveryWindowDays: 30}, nil},
 		{"unknown", map[string]string{"bucket": "x"},
-			settings{}, []string{`unknown setting "bucket"`, "endpoint, kms_key_id, prefix, profile, recovery_window_days, region"}},
+			settings{}, []string{`unknown setting "bucket"`, "endpoint, kms_key_id, path, prefix, profile, recovery_window_days, region"}},
 		{"every problem", map[string]string{"region": "US East", "prefix": "a//b", "endpoint": "ftp://x",
 			"recovery_window_days": "5", "kms_key_id": "a b"},
 			settings{}, []string{`region "US East"`, `prefix "a//b"`, `endpoint "ftp://x"`,
 				`recovery_window_days "5"`, `kms_key_id "a b"`}},
 		{"prefix characters", map[string]string{"prefix": "ast*"}, settings{}, []string{`prefix "ast*"`}},
+		{"path", map[string]string{"path": "prod/payments/"}, settings{prefix: "ast", path: "prod/payments", recoveryWindowDays: 30}, nil},
+		{"path and prefix", map[string]string{"path": "prod", "prefix": "team"}, settings{}, []string{"path and prefix"}},
+		{"path leading slash", map[string]string{"path": "/prod"}, settings{}, []string{`path "/prod"`}},
+		{"path empty segment", map[string]string{"path": "prod//x"}, settings{}, []string{`path "prod//x"`}},
+		{"path dot-dot", map[string]string{"path": "prod/../x"}, settings{}, []string{`path "prod/../x"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -34,6 +34,7 @@ const (
 	SettingAddress       = "address"         // Vault's URL; else $VAULT_ADDR; else https://127.0.0.1:8200
 	SettingMount         = "mount"           // the KV v2 mount; default "secret"
 	SettingPrefix        = "prefix"          // the folder inside the mount; default "ast"; may be empty
+	SettingPath          = "path"            // an existing folder inside the mount that replaces PREFIX/ACCOUNT
 	SettingNamespace     = "namespace"       // Vault Enterprise namespace; else $VAULT_NAMESPACE
 	SettingCACert        = "ca_cert"         // PEM file of the CA that signed Vault's certificate
 	SettingTLSServerName = "tls_server_name" // the TLS server name (SNI) to expect
@@ -45,7 +46,7 @@ const (
 
 var knownSettings = []string{
 	SettingAddress, SettingAppRoleMount, SettingCACert, SettingConcurrency, SettingMount,
-	SettingNamespace, SettingPrefix, SettingRoleID, SettingSecretIDEnv, SettingTLSServerName,
+	SettingNamespace, SettingPath, SettingPrefix, SettingRoleID, SettingSecretIDEnv, SettingTLSServerName,
 }
 
 const (
@@ -181,6 +182,15 @@ func (b *Backend) Configure(_ context.Context, account string, settings map[stri
 	c.folder = account + "/"
 	if prefix != "" {
 		c.folder = prefix + "/" + account + "/"
+	}
+	if p, set := settings[SettingPath]; set {
+		if _, both := settings[SettingPrefix]; both {
+			return pluginsdk.Errorf(pluginsdk.ErrInvalidArgument,
+				"settings path and prefix are both set: path replaces PREFIX/ACCOUNT, so give one of them")
+		}
+		if c.folder, err = checkFolder(p); err != nil {
+			return err
+		}
 	}
 	if c.appRole, err = cleanPath(SettingAppRoleMount, get(SettingAppRoleMount, defaultAppRole), false); err != nil {
 		return err
@@ -323,6 +333,23 @@ func cleanPath(setting, v string, mayBeEmpty bool) (string, error) {
 		}
 	}
 	return p, nil
+}
+
+// checkFolder checks the path setting: an existing folder inside the mount, such as
+// prod/payments: segments of [A-Za-z0-9_.-] separated by single slashes, no leading slash,
+// no empty, "." or ".." segment. It returns the folder with a trailing slash.
+func checkFolder(v string) (string, error) {
+	p := strings.TrimSuffix(strings.TrimSpace(v), "/")
+	ok := p != "" && !strings.HasPrefix(p, "/")
+	for _, seg := range strings.Split(p, "/") {
+		ok = ok && segmentPattern.MatchString(seg) && seg != "." && seg != ".."
+	}
+	if !ok {
+		return "", pluginsdk.Errorf(pluginsdk.ErrInvalidArgument,
+			"setting path=%q: a folder inside the mount such as prod/payments: segments of letters, digits, '_', '.', '-' separated by single '/', "+
+				"without a leading '/' or '.' and '..' segments", v)
+	}
+	return p + "/", nil
 }
 
 func contains(list []string, s string) bool {
