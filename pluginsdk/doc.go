@@ -36,7 +36,9 @@
 //     A backend that needs no settings must work with none; the example takes one
 //     optional setting, dir. Credentials never come as settings: read them from the
 //     environment (the plugin inherits ast's) and your store's own files, as its CLI does.
-//     Calls before Configure fail with ErrFailedPrecondition.
+//     Calls before Configure fail with ErrFailedPrecondition. Serve lets one Configure
+//     through per process, whatever its outcome, and refuses a second one with
+//     ErrFailedPrecondition before it reaches the Backend.
 //   - Info(ctx) may come before Configure. It returns Name (the backend's name, as in
 //     `--backend NAME`), your release Version, Protocol (always ProtocolVersion),
 //     MaxBatch and Capabilities (see Versioning).
@@ -124,8 +126,10 @@
 //
 //	func main() { pluginsdk.Serve(newBackend()) }
 //
-// Serve never returns. It turns core dumps off, exits when ast exits (even by SIGKILL),
-// and when the binary is run by hand it says what it is and exits with status 1.
+// Serve never returns. It marks the process not dumpable (no core file, no ptrace or
+// /proc/PID/mem for the user's other processes), exits when ast exits (even by SIGKILL),
+// accepts connections only from its own user, and when the binary is run by hand it says
+// what it is and exits with status 1.
 //
 // # 4. Test with sdktest
 //
@@ -166,8 +170,11 @@
 //	    path: /opt/ast/ast-plugin-example
 //	    sha256: 3f1c...   # 64 hex digits
 //
-// ast refuses an executable (or its directory) that belongs to neither you nor root or
-// that group or others can write, as ssh does with authorized_keys. Then:
+// The path of a pin or a plugin directory must be absolute. ast refuses an executable
+// that belongs to neither you nor root or that group or others can write, and so every
+// directory and symbolic link on the way to it (a sticky directory such as /tmp
+// excepted), as ssh does with authorized_keys; it executes the very file it checked and
+// hashed. Then:
 //
 //	go build -o ~/.local/share/ast/plugins/ast-plugin-example .
 //	ast plugin list                       # name, version, protocol, capabilities, checksum status
