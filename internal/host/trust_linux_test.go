@@ -28,9 +28,6 @@ import (
 // can become without creating users.
 const attackerID = 65534
 
-// attackerEnv tells the test binary, re-executed as the attacker, what to do (see
-// attackerMain).
-const attackerEnv = "AST_HOST_TEST_ATTACK"
 
 func skipUnlessRoot(t *testing.T) {
 	t.Helper()
