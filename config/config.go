@@ -119,6 +119,21 @@ type Plugin struct {
 	SHA256 string `yaml:"sha256,omitempty" mapstructure:"sha256"`
 }
 
+// MarshalYAML writes the checksum double-quoted: a checksum of digits only would read back
+// as a number.
+func (p Plugin) MarshalYAML() (any, error) {
+	n := &yaml.Node{Kind: yaml.MappingNode}
+	add := func(key, value string, style yaml.Style) {
+		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key},
+			&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: value, Style: style})
+	}
+	add("path", p.Path, 0)
+	if p.SHA256 != "" {
+		add("sha256", p.SHA256, yaml.DoubleQuotedStyle)
+	}
+	return n, nil
+}
+
 // Config is the content of the config file.
 type Config struct {
 	ActiveAccount string             `yaml:"active_account,omitempty" mapstructure:"active_account"`
@@ -296,6 +311,14 @@ func (c *Config) AddAccount(a Account) error {
 	}
 	c.Accounts[a.Name] = a
 	return nil
+}
+
+// PinPlugin sets backend's entry of the plugins: section (ast plugin pin).
+func (c *Config) PinPlugin(backend string, pin Plugin) {
+	if c.Plugins == nil {
+		c.Plugins = map[string]Plugin{}
+	}
+	c.Plugins[backend] = pin
 }
 
 // Use makes name the active account; it must exist.

@@ -154,13 +154,9 @@ func (f *Factory) Finder() (host.Finder, error) {
 // StartPlugin finds and starts the plugin of backend, unconfigured. The plugin is
 // stopped by Close.
 func (f *Factory) StartPlugin(ctx context.Context, loc host.Location) (*host.Plugin, error) {
-	opts := host.Options{Stderr: f.IO.ErrOut, Debug: f.Getenv("AST_LOG") == "debug"}
-	if t := f.Getenv("AST_PLUGIN_TIMEOUT"); t != "" {
-		d, err := time.ParseDuration(t)
-		if err != nil || d <= 0 {
-			return nil, usageErrorf("AST_PLUGIN_TIMEOUT=%q: give a duration such as 90s or 2m", t)
-		}
-		opts.CallTimeout = d
+	opts, err := f.PluginOptions()
+	if err != nil {
+		return nil, err
 	}
 	p, err := host.Start(ctx, loc, opts)
 	if err != nil {
@@ -168,6 +164,20 @@ func (f *Factory) StartPlugin(ctx context.Context, loc host.Location) (*host.Plu
 	}
 	f.plugins = append(f.plugins, p)
 	return p, nil
+}
+
+// PluginOptions are the options plugins start with: stderr, AST_LOG=debug and
+// AST_PLUGIN_TIMEOUT.
+func (f *Factory) PluginOptions() (host.Options, error) {
+	opts := host.Options{Stderr: f.IO.ErrOut, Debug: f.Getenv("AST_LOG") == "debug"}
+	if t := f.Getenv("AST_PLUGIN_TIMEOUT"); t != "" {
+		d, err := time.ParseDuration(t)
+		if err != nil || d <= 0 {
+			return opts, usageErrorf("AST_PLUGIN_TIMEOUT=%q: give a duration such as 90s or 2m", t)
+		}
+		opts.CallTimeout = d
+	}
+	return opts, nil
 }
 
 // Backend starts the plugin of account's backend and configures it for the account.

@@ -28,7 +28,7 @@ config file's plugins: section, with an optional sha256 checked before it starts
 
 A plugin, or its directory, that group or others can write to is refused.`,
 	}
-	cmd.AddCommand(NewCmdPluginList(f))
+	cmd.AddCommand(NewCmdPluginList(f), NewCmdPluginTest(f), NewCmdPluginPin(f))
 	return cmd
 }
 

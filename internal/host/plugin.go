@@ -142,6 +142,8 @@ func Start(ctx context.Context, loc Location, opts Options) (*Plugin, error) {
 		// other runs as the same user, without two P-521 certificates on every command
 		// (~20 ms).
 		Logger:          newLogger(loc.Backend, opts),
+		SyncStderr:      pluginOutput(loc.Backend, "stderr", opts),
+		SyncStdout:      pluginOutput(loc.Backend, "stdout", opts),
 		GRPCDialOptions: append(pluginsdk.GRPCDialOptions(), grpc.WithTransportCredentials(sameUserServer{})),
 		StartTimeout:    opts.StartTimeout,
 	}
@@ -203,7 +205,9 @@ func pluginCommand(loc Location, pin []byte, dir string) (*exec.Cmd, *os.File, e
 	}
 	if pin != nil && !bytes.Equal(sum, pin) {
 		exe.Close()
-		return nil, nil, fmt.Errorf("refusing the %s plugin %s: its SHA-256 differs from the one the config pins (%s)", loc.Backend, loc.Path, hex.EncodeToString(pin))
+		return nil, nil, fmt.Errorf("refusing the %s plugin %s: its SHA-256 is %s, the config pins %s; if you rebuilt or "+
+			"upgraded it and trust the new binary, accept it with: ast plugin pin %s",
+			loc.Backend, loc.Path, hex.EncodeToString(sum), hex.EncodeToString(pin), loc.Backend)
 	}
 	cmd := exec.Command(execPath)
 	cmd.Args[0] = resolved

@@ -195,7 +195,7 @@ func TestStartFailures(t *testing.T) {
 		{name: "speaks protocol 0 only", mode: "proto0", started: 1,
 			want: []string{"plugin fault speaks protocol 0, this ast speaks 1: upgrade the plugin"}},
 		{name: "checksum differs from the pin", pin: wrongSum,
-			want: []string{"refusing", "SHA-256 differs from the one the config pins", wrongSum}},
+			want: []string{"refusing", "its SHA-256 is " + sum + ", the config pins " + wrongSum, "ast plugin pin fault"}},
 		{name: "pin is not a SHA-256", pin: sum[:10],
 			want: []string{"not a hex SHA-256"}},
 		{name: "missing", path: func(t *testing.T) string { return filepath.Join(t.TempDir(), "ast-plugin-fault") },
