@@ -15,12 +15,12 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"unicode"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ast-cli/ast/config"
 	"github.com/ast-cli/ast/internal/host"
+	"github.com/ast-cli/ast/internal/termtext"
 	"github.com/ast-cli/ast/pluginsdk"
 	"github.com/ast-cli/ast/pluginsdk/sdktest"
 )
@@ -430,19 +430,9 @@ func (t *checkT) line() string {
 	return line
 }
 
-// oneLine makes text from a plugin safe for one line of a terminal: control characters
-// (newlines included) are escaped.
-func oneLine(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
-			fmt.Fprintf(&b, "\\u%04x", r)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+// oneLine makes text from a plugin safe for one line of a terminal (termtext.Line:
+// control characters, newlines included, are escaped).
+func oneLine(s string) string { return termtext.Line(s) }
 
 func randomSuffix() string {
 	b := make([]byte, 8)

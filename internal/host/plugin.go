@@ -64,6 +64,7 @@ type Plugin struct {
 	raw     pluginsdk.Backend
 	info    pluginsdk.Info
 	timeout time.Duration
+	output  []*linePrefixer // the plugin's stderr and stdout after Serve (AST_LOG=debug)
 }
 
 // Start starts the plugin at loc and asks for its Info. It does not Configure it.
@@ -97,7 +98,8 @@ func Start(ctx context.Context, loc Location, opts Options) (*Plugin, error) {
 		}
 		pin = sum
 	}
-	p := &Plugin{loc: loc, timeout: opts.CallTimeout}
+	p := &Plugin{loc: loc, timeout: opts.CallTimeout,
+		output: []*linePrefixer{pluginOutput(loc.Backend, "stderr", opts), pluginOutput(loc.Backend, "stdout", opts)}}
 	base := socketBase()
 	// Another user who could rename entries of the temporary directory could put a
 	// directory of its own in place of the socket directory.
@@ -142,8 +144,8 @@ func Start(ctx context.Context, loc Location, opts Options) (*Plugin, error) {
 		// other runs as the same user, without two P-521 certificates on every command
 		// (~20 ms).
 		Logger:          newLogger(loc.Backend, opts),
-		SyncStderr:      pluginOutput(loc.Backend, "stderr", opts),
-		SyncStdout:      pluginOutput(loc.Backend, "stdout", opts),
+		SyncStderr:      p.output[0],
+		SyncStdout:      p.output[1],
 		GRPCDialOptions: append(pluginsdk.GRPCDialOptions(), grpc.WithTransportCredentials(sameUserServer{})),
 		StartTimeout:    opts.StartTimeout,
 	}
@@ -342,6 +344,9 @@ func (p *Plugin) Close() {
 	defer p.removeSocketDir()
 	if p.client == nil {
 		return
+	}
+	for _, o := range p.output {
+		o.drain()
 	}
 	done := make(chan struct{})
 	go func() {
