@@ -72,9 +72,14 @@ func runPluginPin(opts *PluginPinOptions) error {
 	if err != nil {
 		return err
 	}
-	old, had := cfg.Plugins[opts.Backend]
-	cfg.PinPlugin(opts.Backend, config.Plugin{Path: path, SHA256: sum})
-	if err := cfg.Save(); err != nil {
+	var old config.Plugin
+	var had bool
+	err = config.Update(cfg.Path(), func(c *config.Config) error {
+		old, had = c.Plugins[opts.Backend]
+		c.PinPlugin(opts.Backend, config.Plugin{Path: path, SHA256: sum})
+		return nil
+	})
+	if err != nil {
 		return err
 	}
 	switch {
