@@ -51,7 +51,18 @@ func (b *broken) List(ctx context.Context, opts pluginsdk.ListOptions) ([]plugin
 	return b.Backend.List(ctx, opts)
 }
 
+// Put breaks the rule of its fault. The local backend reports each result as it goes
+// (pluginsdk.Report), and a reported result is final; so the inner calls report into a
+// context of their own, and Put reports its own, altered, results at the end.
 func (b *broken) Put(ctx context.Context, entries []pluginsdk.Entry, mode pluginsdk.PutMode) ([]pluginsdk.Result, error) {
+	res, err := b.put(pluginsdk.WithReporter(ctx, func(int, pluginsdk.Result) {}), entries, mode)
+	for i := range res {
+		pluginsdk.Report(ctx, i, res[i])
+	}
+	return res, err
+}
+
+func (b *broken) put(ctx context.Context, entries []pluginsdk.Entry, mode pluginsdk.PutMode) ([]pluginsdk.Result, error) {
 	if b.fault == "racy_create" && mode == pluginsdk.Create {
 		out := make([]pluginsdk.Result, len(entries))
 		for i, e := range entries {
