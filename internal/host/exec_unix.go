@@ -143,7 +143,7 @@ func walkChecked(path string, dir bool) (f *os.File, resolved string, err error)
 				return nil, "", &os.PathError{Op: "open", Path: p, Err: err}
 			}
 			f := os.NewFile(uintptr(fd), p)
-			if err := checkFile(fd, p, uid); err != nil {
+			if err := checkFile(fd, p, uid, sharedSticky(cur)); err != nil {
 				f.Close()
 				return nil, "", err
 			}
@@ -214,8 +214,17 @@ func checkDir(fd int, p string, uid int) error {
 	return nil
 }
 
-// checkFile checks the plugin executable open as fd, at p.
-func checkFile(fd int, p string, uid int) error {
+// sharedSticky reports whether the directory open as fd is sticky and writable by others,
+// as /tmp.
+func sharedSticky(fd int) bool {
+	var st unix.Stat_t
+	return unix.Fstat(fd, &st) == nil && st.Mode&0o022 != 0 && st.Mode&unix.S_ISVTX != 0
+}
+
+// checkFile checks the plugin executable open as fd, at p. In a shared sticky directory
+// (inShared) the file must have no other hard link: there another user may have made a
+// link to a file it does not own (root's /bin/sh, say), where fs.protected_hardlinks is off.
+func checkFile(fd int, p string, uid int, inShared bool) error {
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		return &os.PathError{Op: "stat", Path: p, Err: err}
@@ -228,6 +237,11 @@ func checkFile(fd int, p string, uid int) error {
 	}
 	if st.Mode&0o022 != 0 {
 		return &unsafePathError{what: "the file", path: p, why: "is writable by group or others", fix: "chmod go-w " + p}
+	}
+	if inShared && st.Nlink > 1 {
+		return &unsafePathError{what: "the file", path: p,
+			why: "has other hard links and sits in a directory others can write (sticky): another user may have linked it there",
+			fix: "move the plugin to a directory of your own"}
 	}
 	return nil
 }

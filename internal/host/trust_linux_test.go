@@ -528,6 +528,14 @@ func TestPathChecks(t *testing.T) {
 		{name: "an ancestor of another user", root: true, path: func(t *testing.T) string {
 			return copyFault(t, mkdir(t, filepath.Join(pub, "theirs"), 0o755, attackerID), 0o755)
 		}, want: "the directory " + filepath.Join(pub, "theirs") + " belongs to user id 65534"},
+		{name: "a hard link to root's file in a shared sticky directory", path: func(t *testing.T) string {
+			st := mkdir(t, filepath.Join(pub, "sticky3"), 0o777|os.ModeSticky, 0)
+			l := filepath.Join(st, "ast-plugin-fault")
+			if err := os.Link(good, l); err != nil {
+				t.Fatal(err)
+			}
+			return l
+		}, want: "has other hard links"},
 		{name: "a hard link of the attacker's file", root: true, path: func(t *testing.T) string {
 			theirs := writeScript(t, filepath.Join(mkdir(t, filepath.Join(pub, "theirs2"), 0o755, attackerID), "x"), "echo evil", attackerID)
 			l := filepath.Join(mkdir(t, filepath.Join(pub, "hl"), 0o755, me), "ast-plugin-fault")
