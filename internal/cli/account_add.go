@@ -80,7 +80,7 @@ func runAccountAdd(ctx context.Context, opts *AccountAddOptions) error {
 	}
 	// Starting the plugin checks that the backend exists and takes these settings.
 	if _, err := f.Backend(ctx, acct); err != nil {
-		return err
+		return settingsError(err)
 	}
 	// The file is changed under its lock from a fresh read, so a concurrent command's
 	// account is kept (and one of the same name added meanwhile is a conflict).

@@ -87,7 +87,7 @@ func runAccountSet(ctx context.Context, opts *AccountSetOptions) error {
 	}
 	// Starting the plugin checks that the backend takes the new settings.
 	if _, err := f.Backend(ctx, next); err != nil {
-		return err
+		return settingsError(err)
 	}
 	err = config.Update(cfg.Path(), func(c *config.Config) error {
 		a, err := c.Account(opts.Name) // afresh: another command may have changed it

@@ -30,6 +30,23 @@ func usageErrorf(format string, args ...any) error {
 	return &usageError{fmt.Errorf(format, args...)}
 }
 
+// configError is a problem of the configuration (an account's settings, the environment
+// they fall back to, such as a missing AWS region): exit 1, whatever code the plugin gave.
+type configError struct{ err error }
+
+func (e *configError) Error() string { return e.err.Error() }
+func (e *configError) Unwrap() error { return e.err }
+
+// settingsError turns the configuration error of settings given on the command line
+// (account add/set --set) into the usage error it is there.
+func settingsError(err error) error {
+	var ce *configError
+	if errors.As(err, &ce) && errors.Is(err, pluginsdk.ErrInvalidArgument) {
+		return &usageError{ce.err}
+	}
+	return err
+}
+
 // silentError carries an exit code for a failure already reported (a child's exit code
 // in ast run, a batch whose failures were printed name by name).
 type silentError struct{ code int }
@@ -61,6 +78,9 @@ func exitCode(err error, w io.Writer) int {
 	case errors.Is(err, errCancelled), errors.Is(err, context.Canceled):
 		fmt.Fprintln(w, "ast: cancelled")
 		return ExitCancelled
+	case errors.As(err, new(*configError)):
+		fmt.Fprintf(w, "ast: %s\n", termtext.Text(err.Error()))
+		return ExitFailure
 	case errors.Is(err, pluginsdk.ErrInvalidArgument):
 		fmt.Fprintf(w, "ast: %s\n", termtext.Text(err.Error()))
 		return ExitUsage

@@ -196,7 +196,9 @@ func (f *Factory) Backend(ctx context.Context, account config.Account) (pluginsd
 		return nil, err
 	}
 	if err := p.Configure(ctx, account.Name, account.Settings); err != nil {
-		return nil, fmt.Errorf("account %s (backend %s): %w", account.Name, account.Backend, err)
+		// The account's settings (or the environment they fall back to) are wrong: a
+		// configuration problem, exit 1, even where the plugin says "invalid argument".
+		return nil, &configError{fmt.Errorf("account %s (backend %s): %w", account.Name, account.Backend, err)}
 	}
 	return p, nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -34,7 +35,7 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)
-	err := root.ExecuteContext(ctx)
+	err := root.ExecuteContext(context.WithValue(ctx, commandLineKey{}, args))
 	f.Close()
 	var silent *silentError
 	if sig, ok := context.Cause(ctx).(interrupted); ok && err != nil && !errors.As(err, &silent) {
@@ -88,6 +89,7 @@ func signalName(s syscall.Signal) string {
 
 // NewRootCmd builds the ast command tree.
 func NewRootCmd(f *Factory) *cobra.Command {
+	var showVersion bool
 	root := &cobra.Command{
 		Use:   "ast",
 		Short: "Keep an account's secrets and plain variables, and resolve them when deploying agents",
@@ -97,21 +99,45 @@ passwords) and plain variables (readable config: a region, a feature flag), and 
 
 Entries live in a backend chosen per account: a local encrypted file (the default),
 HashiCorp Vault, AWS Secrets Manager, or a third-party plugin.`,
-		Version:       Version,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if showVersion && len(args) == 0 {
+				return runVersion(cmd.Context(), &VersionOptions{F: f})
+			}
+			return groupRunE(cmd, args)
+		},
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	root.PersistentFlags().StringVar(&f.AccountFlag, "account", "", "use this account for one command (env AST_ACCOUNT)")
+	root.Flags().BoolVarP(&showVersion, "version", "v", false, "print the versions of ast and its plugins (as 'ast version')")
+	_ = root.RegisterFlagCompletionFunc("account", f.completeAccounts)
 	root.AddCommand(
 		NewCmdSecrets(f),
 		NewCmdAccount(f),
 		NewCmdRun(f),
 		NewCmdPlugin(f),
 		NewCmdBlueprint(f),
+		NewCmdVersion(f),
+		NewCmdCompletion(),
 	)
-	root.CompletionOptions.HiddenDefaultCmd = true
+	root.CompletionOptions.DisableDefaultCmd = true // NewCmdCompletion replaces it, visible
+	markGroups(root)
+	wireCompletion(root, f)
 	return root
+}
+
+// markGroups makes every command group (a command with subcommands) report an unknown
+// subcommand before any flag it does not know: `ast secrets sett X --value y` is about
+// "sett", not "--value". The group's own flags (--help, --account) still work.
+func markGroups(cmd *cobra.Command) {
+	if cmd.HasSubCommands() {
+		cmd.FParseErrWhitelist.UnknownFlags = true
+	}
+	for _, c := range cmd.Commands() {
+		markGroups(c)
+	}
 }
 
 // exactArgs is cobra.ExactArgs with a usage error that says what the command takes.
@@ -125,10 +151,58 @@ func exactArgs(n int, what string) cobra.PositionalArgs {
 }
 
 // groupRunE makes a command group print its help when called alone and refuse an
-// unknown subcommand with a usage error (cobra would print help and succeed).
+// unknown subcommand with a usage error that suggests the nearest ones (cobra would print
+// help and succeed). A group called with only flags it does not know is a usage error.
 func groupRunE(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
-		return usageErrorf("unknown command %q for %q", args[0], cmd.CommandPath())
+		msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+		if s := nearestCommands(cmd, args[0]); len(s) > 0 {
+			msg += fmt.Sprintf(" (did you mean %s?)", strings.Join(s, " or "))
+		}
+		return &usageError{errors.New(msg)}
+	}
+	if unknown := unknownFlags(cmd); len(unknown) > 0 {
+		return usageErrorf("unknown flag %s for %q", unknown[0], cmd.CommandPath())
 	}
 	return cmd.Help()
+}
+
+// nearestCommands returns cmd's subcommands nearest to typed: those one edit away (or
+// that it starts), else two edits away.
+func nearestCommands(cmd *cobra.Command, typed string) []string {
+	for d := 1; d <= 2; d++ {
+		cmd.SuggestionsMinimumDistance = d
+		if s := cmd.SuggestionsFor(typed); len(s) > 0 {
+			return s
+		}
+	}
+	return nil
+}
+
+// commandLineKey is the context key of ast's arguments, as Run got them.
+type commandLineKey struct{}
+
+// unknownFlags returns the flags of the command line that cmd does not define (a group
+// ignores them while it parses, so that an unknown subcommand is reported first).
+func unknownFlags(cmd *cobra.Command) []string {
+	var out []string
+	args, _ := cmd.Context().Value(commandLineKey{}).([]string)
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			continue
+		}
+		name := strings.TrimLeft(a, "-")
+		name, _, _ = strings.Cut(name, "=")
+		if strings.HasPrefix(a, "--") {
+			if cmd.Flags().Lookup(name) == nil && cmd.InheritedFlags().Lookup(name) == nil {
+				out = append(out, a)
+			}
+		} else if cmd.Flags().ShorthandLookup(name[:1]) == nil && cmd.InheritedFlags().ShorthandLookup(name[:1]) == nil {
+			out = append(out, a)
+		}
+	}
+	return out
 }

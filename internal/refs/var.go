@@ -54,8 +54,9 @@ func ParseVar(arg string) (Var, error) {
 	return parseArg(arg, 0)
 }
 
-// ParseVars parses every `--var` argument, in the order given. A later KEY overrides an
-// earlier one (as with `docker run -e`); the result has one Var per key, sorted by key.
+// ParseVars parses every `--var` argument, in the order given; the result has one Var per
+// key, sorted by key. A KEY given twice is an error (which one was meant is a guess), not
+// a silent override; a blueprint's env is still overridden by --var (Merge).
 //
 // Errors: every problem of every argument at once, as *VarError values joined with
 // errors.Join in argument order, each naming its argument by 1-based position ("--var #2");
@@ -63,12 +64,19 @@ func ParseVar(arg string) (Var, error) {
 func ParseVars(args []string) ([]Var, error) {
 	vars := make([]Var, 0, len(args))
 	var errs []error
+	first := map[string]int{}
 	for i, arg := range args {
 		v, err := parseArg(arg, i+1)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
+		if at, ok := first[v.Key]; ok {
+			errs = append(errs, pluginsdk.Errorf(pluginsdk.ErrInvalidArgument,
+				"--var #%d: %s is already given by --var #%d; give each KEY once", i+1, v.Key, at))
+			continue
+		}
+		first[v.Key] = i + 1
 		vars = append(vars, v)
 	}
 	if len(errs) > 0 {

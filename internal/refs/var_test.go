@@ -140,9 +140,12 @@ func TestParseVars(t *testing.T) {
 			want: []Var{{Key: "A", Literal: "lit"}, {Key: "B", Ref: "B_SECRET"}, {Key: "C", Ref: "C"}},
 		},
 		{
-			name: "later key overrides",
+			name: "a key given twice",
 			args: []string{"A=@FIRST", "B=b", "A=second", "B=@"},
-			want: []Var{{Key: "A", Literal: "second"}, {Key: "B", Ref: "B"}},
+			errLines: [][]string{
+				{"--var #3:", "A is already given by --var #1"},
+				{"--var #4:", "B is already given by --var #2"},
+			},
 		},
 		{
 			name: "every problem by position",

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"regexp"
-	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,6 +24,11 @@ import (
 	"github.com/ast-cli/ast/internal/httplimit"
 	"github.com/ast-cli/ast/pluginsdk"
 )
+
+// Version is the plugin's release version, reported by Info. Release builds set it with
+// -ldflags "-X github.com/ast-cli/ast/plugins/hashicorp.Version=..." (the Makefile does,
+// as for every plugin).
+var Version = "dev"
 
 // Name is the backend's name, as accounts refer to it: ast account add NAME --backend hashicorp.
 const Name = "hashicorp"
@@ -119,13 +123,9 @@ func newWithEnv(env map[string]string) *Backend {
 // Info reports the plugin's name, version, protocol and capabilities: Vault keeps versions
 // and times; a batch is not atomic. It makes no request.
 func (b *Backend) Info(context.Context) (pluginsdk.Info, error) {
-	version := "dev"
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		version = bi.Main.Version
-	}
 	return pluginsdk.Info{
 		Name:         Name,
-		Version:      version,
+		Version:      Version,
 		Protocol:     pluginsdk.ProtocolVersion,
 		Capabilities: []string{pluginsdk.CapVersions, pluginsdk.CapTimestamps},
 	}, nil
