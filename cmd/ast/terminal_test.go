@@ -313,8 +313,6 @@ func TestSignalWhileReadingInput(t *testing.T) {
 	}
 }
 
-
-
 // trapScript prints "ready", then one line per signal it gets (USR1, HUP, WINCH, INT),
 // until it gets TERM or has run 20 s.
 const trapScript = `for s in USR1 HUP WINCH INT; do trap "echo got $s" $s; done
