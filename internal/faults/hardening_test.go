@@ -35,6 +35,7 @@ func TestFileModesUnderUmask000(t *testing.T) {
 		filepath.Join(s.root, ".config"):                       0o700,
 		filepath.Dir(s.cfgFile):                                0o700,
 		s.cfgFile:                                              0o600,
+		s.cfgFile + ".lock":                                    0o600,
 		filepath.Join(s.root, ".local"):                        0o700,
 		filepath.Join(s.root, ".local", "share"):               0o700,
 		s.dataDir:                                              0o700,
@@ -287,7 +288,7 @@ func TestTmpdirClean(t *testing.T) {
 		{"secrets", "create", "A", "--value", "one"},
 		{"secrets", "list"},
 		{"secrets", "create", "A", "--value", "again"}, // exists: exit 1
-		{"run", "--var", "X=@MISSING", "--", "true"},  // missing reference: exit 1
+		{"run", "--var", "X=@MISSING", "--", "true"},   // missing reference: exit 1
 		{"run", "--var", "X=@A", "--", "true"},
 		{"secrets", "delete", "A"},
 	}
