@@ -38,6 +38,8 @@ test-fuzz:
 	$(GO) test ./internal/dotenv -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/dotenv -run '^$$' -fuzz '^FuzzRoundTrip$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/refs -run '^$$' -fuzz '^FuzzParseVar$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./internal/refs -run '^$$' -fuzz '^FuzzField$$' -fuzztime $(FUZZTIME)
+	cd pluginsdk && $(GO) test . -run '^$$' -fuzz '^FuzzScrub$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./internal/termtext -run '^$$' -fuzz '^FuzzLine$$' -fuzztime $(FUZZTIME)
 
 # A real Vault server for tests (MPL-2.0 v1.13.2, see tools/vault), built only when missing.

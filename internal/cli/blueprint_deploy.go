@@ -297,6 +297,9 @@ func sourceText(s refs.Source) string {
 		return "literal " + strconv.Quote(s.Literal)
 	}
 	text := "entry " + s.Entry
+	if s.Field != "" {
+		text += ", field " + strconv.Quote(s.Field)
+	}
 	switch {
 	case s.Version > 0 && s.EntryKind != "":
 		text += fmt.Sprintf(" (%s, version %d)", s.EntryKind, s.Version)

@@ -25,6 +25,9 @@ type Source struct {
 	Kind string `json:"kind"`
 	// Entry is the referenced entry's name (references only).
 	Entry string `json:"entry,omitempty"`
+	// Field is the field of the entry a reference takes (`@NAME#FIELD`), "" for the whole
+	// value.
+	Field string `json:"field,omitempty"`
 	// EntryKind and Version are the referenced entry's kind and version as Get returned
 	// them; empty and 0 in a Plan, which calls no backend.
 	EntryKind pluginsdk.Kind `json:"entry_kind,omitempty"`
@@ -68,7 +71,7 @@ func Plan(vars []Var) []Source {
 
 func plannedSource(v Var) Source {
 	if v.IsRef() {
-		return Source{Key: v.Key, Kind: SourceReference, Entry: v.Ref}
+		return Source{Key: v.Key, Kind: SourceReference, Entry: v.Ref, Field: v.Field}
 	}
 	return Source{Key: v.Key, Kind: SourceLiteral, Literal: v.Literal}
 }
@@ -87,7 +90,12 @@ func plannedSource(v Var) Source {
 //   - otherwise the per-name failures: a *MissingError naming every name that has no
 //     entry (errors.Is(err, pluginsdk.ErrNotFound) holds), and an *EntryError for each
 //     other failed name (PermissionDenied, ...), joined with errors.Join, missing first,
-//     then by name. Use errors.As to pick them out.
+//     then by name. Use errors.As to pick them out;
+//   - then a *FieldError for each `@NAME#FIELD` whose field cannot be taken (see Field),
+//     joined, by key.
+//
+// Field references take their fields from the same one Get: one read per entry, however
+// many of its fields are used.
 //
 // On error the Resolved is empty: nothing may be started with part of its variables.
 func Resolve(ctx context.Context, g Getter, vars []Var) (Resolved, error) {
@@ -137,15 +145,26 @@ func Resolve(ctx context.Context, g Getter, vars []Var) (Resolved, error) {
 	}
 
 	res := Resolved{Env: make([]EnvVar, len(vars)), Sources: make([]Source, len(vars))}
+	var fieldErrs []error
 	for i, v := range vars {
 		src := plannedSource(v)
 		value := pluginsdk.NewValue(v.Literal)
 		if v.IsRef() {
 			e := entries[v.Ref]
 			value, src.EntryKind, src.Version = e.Value, e.Kind, e.Version
+			if v.Field != "" {
+				text, err := Field(e.Value.Reveal(), v.Field)
+				if err != nil {
+					fieldErrs = append(fieldErrs, &FieldError{Name: v.Ref, Field: v.Field, Err: err})
+				}
+				value = pluginsdk.NewValue(text)
+			}
 		}
 		res.Env[i] = EnvVar{Key: v.Key, Value: value}
 		res.Sources[i] = src
+	}
+	if len(fieldErrs) > 0 {
+		return Resolved{}, errors.Join(fieldErrs...)
 	}
 	return res, nil
 }

@@ -25,6 +25,10 @@ type Var struct {
 	// Ref is the name of the referenced entry of the active account, or "" when the
 	// value is a literal.
 	Ref string
+	// Field is the field of the entry a reference takes (`@NAME#FIELD`), or "" for the
+	// entry's whole value: a data key of a Vault secret ast did not write, else a
+	// top-level key of a JSON object value.
+	Field string
 	// Literal is the value when Ref is "". It may be empty.
 	Literal string
 }
@@ -40,6 +44,9 @@ func (v Var) IsRef() bool { return v.Ref != "" }
 //   - VALUE "@" is the shorthand for "@KEY".
 //   - VALUE "@NAME" is a reference to entry NAME, which must be a valid name: "@bad-name"
 //     and "@@X" are errors.
+//   - VALUE "@NAME#FIELD" (split at the first "#") takes one field of entry NAME; FIELD is
+//     the rest, verbatim: non-empty, without NUL or control characters. "@#FIELD" is an
+//     error (the shorthand is "@" alone).
 //   - VALUE starting with `\@` is the literal text after the backslash (`\@@x` is "@@x").
 //     Only that one escape exists: every other backslash is literal.
 //   - Any other VALUE is literal, including "user@example.com" and "".
@@ -208,9 +215,20 @@ func parse(key, value string, w varWhere) (Var, []error) {
 	case strings.HasPrefix(value, `\@`):
 		v.Literal = value[1:]
 	case strings.HasPrefix(value, "@"):
-		v.Ref = value[1:]
-		if err := checkRef(v.Ref); err != nil {
-			errs = append(errs, w.err(key, err))
+		ref, field, hasField := strings.Cut(value[1:], "#")
+		v.Ref, v.Field = ref, field
+		switch {
+		case hasField && ref == "":
+			errs = append(errs, w.err(key, pluginsdk.Errorf(pluginsdk.ErrInvalidArgument,
+				`not a valid reference: "@#" names no entry; a field reference is @NAME#FIELD, and the shorthand @ stands alone; %s`, escapeHint)))
+		default:
+			if err := checkRef(ref); err != nil {
+				errs = append(errs, w.err(key, err))
+			} else if hasField {
+				if err := checkField(field); err != nil {
+					errs = append(errs, w.err(key, err))
+				}
+			}
 		}
 	default:
 		v.Literal = value
@@ -246,6 +264,22 @@ func checkRef(name string) error {
 	}
 	return pluginsdk.Errorf(pluginsdk.ErrInvalidArgument,
 		"not a valid reference: %s; %s; %s", what, pluginsdk.NameRule, escapeHint)
+}
+
+// checkField checks the field of a reference: non-empty, no NUL or control character (C0,
+// DEL, C1). The error says where but does not quote the field, as checkRef does not.
+func checkField(field string) error {
+	if field == "" {
+		return pluginsdk.Errorf(pluginsdk.ErrInvalidArgument,
+			`not a valid reference: the field after "#" is empty; the form is @NAME#FIELD; %s`, escapeHint)
+	}
+	for i, r := range field {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return pluginsdk.Errorf(pluginsdk.ErrInvalidArgument,
+				`not a valid reference: byte %d of the field after "#" is a control character; %s`, i+1, escapeHint)
+		}
+	}
+	return nil
 }
 
 // badByte returns the index of the first byte of name that breaks the name rule, or

@@ -32,6 +32,17 @@ func TestParseVar(t *testing.T) {
 		{name: "value with newline", arg: "PEM=line1\nline2", want: Var{Key: "PEM", Literal: "line1\nline2"}},
 		{name: "leading space literal", arg: "K= @X", want: Var{Key: "K", Literal: " @X"}},
 
+		{name: "field", arg: "DB_PASSWORD=@db#password", want: Var{Key: "DB_PASSWORD", Ref: "db", Field: "password"}},
+		{name: "field split at the first hash", arg: "K=@rds#a#b c.d", want: Var{Key: "K", Ref: "rds", Field: "a#b c.d"}},
+		{name: "field unicode", arg: "K=@X#pässwort", want: Var{Key: "K", Ref: "X", Field: "pässwort"}},
+		{name: "escaped field-like literal", arg: `K=\@db#password`, want: Var{Key: "K", Literal: "@db#password"}},
+		{name: "hash in a literal", arg: "K=a#b", want: Var{Key: "K", Literal: "a#b"}},
+
+		{name: "field without entry", arg: "K=@#password", errHas: []string{"--var K", `"@#"`, "@NAME#FIELD"}, errNot: []string{"password"}},
+		{name: "empty field", arg: "K=@db#", errHas: []string{"--var K", "field", "empty"}},
+		{name: "control in field", arg: "K=@db#pa\x1bss", errHas: []string{"byte 3", "control"}, errNot: []string{"pa"}},
+		{name: "NUL in field", arg: "K=@db#a\x00", errHas: []string{"byte 2", "control"}},
+		{name: "bad entry of a field", arg: "K=@db-x#password", errHas: []string{"byte 3"}, errNot: []string{"db-x", "password"}},
 		{name: "empty key", arg: "=x", errHas: []string{"key", "empty"}},
 		{name: "empty key reference", arg: "=@", errHas: []string{"key", "empty"}},
 		{name: "no equals", arg: "K", errHas: []string{`"K"`, `no "="`, "KEY=VALUE"}},
@@ -238,6 +249,7 @@ func FuzzParseVar(f *testing.F) {
 		"K=@", "K=@NAME", `K=\@x`, `K=\@@x`, "K=user@example.com", "K=", "=x", "K",
 		"K=@bad-name", "K=@@X", "bad-key=@", "", "=", "==", "@=@", "K=a\x00b",
 		"K=@" + strings.Repeat("A", 200), strings.Repeat("A", 200) + "=@",
+		"K=@db#password", "K=@#x", "K=@db#", "K=@a#b#c", "K=@a#\x01",
 	} {
 		f.Add(s)
 	}
@@ -268,7 +280,11 @@ func FuzzParseVar(f *testing.F) {
 			if err := pluginsdk.ValidateName(v.Ref); err != nil {
 				t.Fatalf("accepted an invalid reference: %v", err)
 			}
-			if value != "@" && value != "@"+v.Ref {
+			if v.Field != "" {
+				if value != "@"+v.Ref+"#"+v.Field || strings.ContainsAny(v.Field, "\x00\x1b\x7f") {
+					t.Fatalf("reference %q field %q from value %q", v.Ref, v.Field, value)
+				}
+			} else if value != "@" && value != "@"+v.Ref {
 				t.Fatalf("reference %q from value %q", v.Ref, value)
 			}
 			return

@@ -1,0 +1,71 @@
+package faults
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestExistingSecrets (issue 15): secrets a team wrote with the vault and aws CLIs, in a
+// folder of their own, are listed by an account whose path setting points there, and
+// `ast run` takes single fields of them.
+func TestExistingSecrets(t *testing.T) {
+	addr, token := vaultServer(t)
+	ep := awsEndpoint(t)
+	vaultBin, awsBin := os.Getenv("VAULT_BIN"), "aws"
+	if _, err := exec.LookPath(awsBin); err != nil || vaultBin == "" {
+		t.Skip("needs the vault CLI (VAULT_BIN) and the aws CLI")
+	}
+	folder := "prod-" + randHex(4) + "/payments"
+	cli := func(env []string, name string, args ...string) {
+		t.Helper()
+		cmd := exec.Command(name, args...)
+		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s %s: %v\n%s", name, strings.Join(args[:2], " "), err, out)
+		}
+	}
+	cli([]string{"VAULT_ADDR=" + addr, "VAULT_TOKEN=" + token}, vaultBin,
+		"kv", "put", "-mount=secret", folder+"/db", "username=u", "password=p")
+	cli([]string{"AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_DEFAULT_REGION=us-east-1"}, awsBin,
+		"secretsmanager", "create-secret", "--endpoint-url", ep, "--name", folder+"/rds",
+		"--secret-string", `{"username":"u","password":"p","port":5432}`)
+
+	s := newSandbox(t)
+	s.env["VAULT_TOKEN"] = token
+	s.setAWSCredentials()
+	s.addAccounts(
+		account{name: "pay", backend: "hashicorp", settings: map[string]string{"address": addr, "path": folder}},
+		account{name: "payaws", backend: "awssm", settings: map[string]string{"endpoint": ep, "region": "us-east-1", "path": folder}},
+	)
+	for acct, name := range map[string]string{"pay": "db", "payaws": "rds"} {
+		var listed []listedEntry
+		r := s.must(s.run("--account", acct, "secrets", "list", "--values", "-o", "json"))
+		if err := json.Unmarshal([]byte(r.stdout), &listed); err != nil {
+			t.Fatalf("%s: %v", acct, err)
+		}
+		if len(listed) != 1 || listed[0].Name != name || listed[0].Kind != "secret" || listed[0].Value != nil {
+			t.Errorf("account %s lists %+v, want %s as a secret without value", acct, listed, name)
+		}
+		if strings.Contains(r.stdout, `"p"`) || strings.Contains(r.stdout, "5432") {
+			t.Errorf("account %s: the listing holds a field's value", acct)
+		}
+	}
+	got := s.must(s.run("--account", "pay", "run", "--var", "DB_PASSWORD=@db#password", "--var", "DB_USER=@db#username",
+		"--", "printenv", "DB_PASSWORD", "DB_USER")).stdout
+	if got != "p\nu\n" {
+		t.Errorf("Vault fields: the child printed %d bytes, want p and u", len(got))
+	}
+	got = s.must(s.run("--account", "payaws", "run", "--var", "PORT=@rds#port", "--var", "DB_PASSWORD=@rds#password",
+		"--", "printenv", "DB_PASSWORD", "PORT")).stdout
+	if got != "p\n5432\n" {
+		t.Errorf("AWS fields: the child printed %d bytes, want p and 5432", len(got))
+	}
+	// A missing field names the fields present, never a value.
+	r := s.run("--account", "payaws", "run", "--var", "H=@rds#host", "--", "true")
+	if r.code != 1 || !strings.Contains(r.stderr, `"password", "port", "username"`) || strings.Contains(r.stderr, "5432") {
+		t.Errorf("a missing field:\n%s", r)
+	}
+}
