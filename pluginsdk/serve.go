@@ -49,6 +49,7 @@ func Serve(b Backend) {
 	// ast executes the checked file by descriptor (/proc/self/fd/N), which names the
 	// process "N" in ps and top: give it back its own name.
 	setProcessName(filepath.Base(os.Args[0]))
+	closeExecutableOnExec()
 	watchParent()
 	logger := NewLogger("plugin")
 	plugin.Serve(&plugin.ServeConfig{

@@ -32,3 +32,16 @@ func peerUID(fd int) (int, error) {
 	}
 	return int(cred.Uid), nil
 }
+
+// executableFD is the descriptor by which ast executes a plugin (/proc/self/fd/3): it
+// stays open in the plugin, not close-on-exec (a #! interpreter needs it).
+const executableFD = 3
+
+// closeExecutableOnExec marks descriptor 3 close-on-exec when it is the plugin's own
+// executable, so that what the plugin starts (a credential helper, say) does not inherit it.
+func closeExecutableOnExec() {
+	var fd, exe unix.Stat_t
+	if unix.Fstat(executableFD, &fd) == nil && unix.Stat("/proc/self/exe", &exe) == nil && fd.Dev == exe.Dev && fd.Ino == exe.Ino {
+		unix.CloseOnExec(executableFD)
+	}
+}

@@ -17,3 +17,5 @@ func disableCoreDumps() {
 func setParentDeathSignal() {}
 
 func setProcessName(string) {}
+
+func closeExecutableOnExec() {}

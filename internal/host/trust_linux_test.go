@@ -699,3 +699,35 @@ func TestLongTmpdir(t *testing.T) {
 		t.Errorf("socket path of %d bytes", len(socketOf(t, p)))
 	}
 }
+
+// TestExecutableDescriptorNotInherited: the plugin gets its executable as descriptor 3,
+// and pluginsdk.Serve marks it close-on-exec, so what the plugin starts does not get it.
+func TestExecutableDescriptorNotInherited(t *testing.T) {
+	pidDir := setFault(t, "ok")
+	p, err := Start(context.Background(), faultLocation(faultBin), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	pids := pidsIn(t, pidDir)
+	if len(pids) != 1 {
+		t.Fatalf("%d plugin processes", len(pids))
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/fdinfo/3", pids[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var flags string
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "flags:"); ok {
+			flags = strings.TrimSpace(v)
+		}
+	}
+	f, err := strconv.ParseUint(flags, 8, 64)
+	if err != nil || f&syscall.O_CLOEXEC == 0 {
+		t.Errorf("descriptor 3 of the plugin has flags %q, want O_CLOEXEC", flags)
+	}
+	if target, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/3", pids[0])); target != faultBin {
+		t.Errorf("descriptor 3 of the plugin is %s, want its executable %s", target, faultBin)
+	}
+}
