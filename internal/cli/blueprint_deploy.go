@@ -37,6 +37,9 @@ type DeployOptions struct {
 	Now     func() time.Time
 	// Grace is how long a running agent that is replaced gets to exit after SIGTERM.
 	Grace time.Duration
+	// Watch is how long a detached agent is watched after it starts: one that ends
+	// within it is reported as a failed deploy, with its status.
+	Watch time.Duration
 
 	Agent      string
 	Vars       []string
@@ -55,6 +58,7 @@ func NewCmdDeploy(f *Factory) *cobra.Command {
 		Environ:      f.Environ,
 		Now:          time.Now,
 		Grace:        deploy.DefaultGrace,
+		Watch:        time.Second,
 	}
 	cmd := &cobra.Command{
 		Use:   "deploy AGENT [--var KEY=VALUE]... [--dry-run] [--foreground]",
@@ -200,6 +204,7 @@ func runDeploy(ctx context.Context, opts *DeployOptions) error {
 		if err != nil {
 			return fmt.Errorf("deploying %s: %w", bp.Agent, err)
 		}
+		recordExit(ctx, opts, store, d, code)
 		if code != 0 {
 			return &silentError{code: code}
 		}
@@ -210,13 +215,25 @@ func runDeploy(ctx context.Context, opts *DeployOptions) error {
 	if err != nil {
 		return err
 	}
-	p, err := deploy.StartDetached(spec, log)
+	p, exit, err := deploy.StartDetachedWatch(spec, log, opts.Watch)
 	log.Close()
 	if err != nil {
 		return fmt.Errorf("deploying %s: %w", bp.Agent, err)
 	}
 	d.PID, d.PGID, d.ProcessStart, d.StartedAt = p.PID, p.PGID, p.Start, opts.Now().UTC()
 	d.Log = store.LogPath(bp.Agent)
+	if exit != nil {
+		// It ended at once: keep the record so that list shows how, and logs has its
+		// output. A failure (status != 0) is a failed deploy, not "Deployed".
+		d.ExitStatus, d.ExitedAt = &exit.Status, &exit.At
+		if err := store.Write(d); err != nil {
+			return err
+		}
+		if exit.Status != 0 {
+			return fmt.Errorf("%s exited with status %d within %v of starting; see its output with: ast blueprint logs %s",
+				bp.Agent, exit.Status, opts.Watch, bp.Agent)
+		}
+	}
 	if err := store.Write(d); err != nil {
 		// An agent without a record could be neither listed nor stopped.
 		_, _ = deploy.Stop(context.WithoutCancel(ctx), p, opts.Grace)
@@ -226,9 +243,32 @@ func runDeploy(ctx context.Context, opts *DeployOptions) error {
 		return writeJSON(opts.IO.Out, d)
 	}
 	printf(opts.IO.ErrOut, "✓ Deployed %s (pid %d) with account %s\n", d.Agent, d.PID, d.Account)
+	if exit != nil {
+		printf(opts.IO.ErrOut, "  it has already finished (status 0 within %v of starting)\n", opts.Watch)
+	}
 	printf(opts.IO.ErrOut, "  blueprint: %s\n", bp.Path)
 	printf(opts.IO.ErrOut, "  logs: ast blueprint logs %s   (%s)\n", d.Agent, d.Log)
 	return nil
+}
+
+// recordExit adds a --foreground agent's exit to its record, so that list and logs say
+// how it ended; a record that another deploy has replaced meanwhile is left alone.
+func recordExit(ctx context.Context, opts *DeployOptions, store deploy.Store, d *deploy.Deployment, code int) {
+	lockCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lockWait)
+	unlock, err := store.Lock(lockCtx, d.Agent)
+	cancel()
+	if err != nil {
+		return
+	}
+	defer unlock()
+	if cur, err := store.Read(d.Agent); err != nil || cur.PID != d.PID {
+		return
+	}
+	at := opts.Now().UTC()
+	d.ExitStatus, d.ExitedAt = &code, &at
+	if err := store.Write(d); err != nil {
+		warnf(opts.IO.ErrOut, "recording how %s ended: %v", d.Agent, err)
+	}
 }
 
 // replaceRunning stops agent when its record says it is running. A record that cannot

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,7 +26,8 @@ func NewCmdBlueprintList(f *Factory) *cobra.Command {
 		Short:   "List blueprints and deployed agents, and whether each is running",
 		Long: `List the blueprints found (the working directory's blueprints/, then the config
 directory's) and every deployed agent, with its status: running (with its pid), exited
-(deployed, no longer running), or not deployed. On a terminal this is a table; piped,
+(deployed, no longer running: with its exit status and time where ast saw it end, that is
+after a --foreground run or a crash within a second of deploying), or not deployed. On a terminal this is a table; piped,
 tab-separated lines (agent, status, pid, started, blueprint); --output json prints an
 array of objects with agent, status, running, pid, started_at, account, blueprint,
 description.`,
@@ -43,6 +45,9 @@ type listedAgent struct {
 	Running     bool    `json:"running"`
 	PID         int     `json:"pid,omitempty"`
 	StartedAt   *string `json:"started_at"`
+	ExitStatus  *int    `json:"exit_status,omitempty"`
+	ExitedAt    *string `json:"exited_at,omitempty"`
+	Foreground  bool    `json:"foreground,omitempty"`
 	Account     string  `json:"account,omitempty"`
 	Blueprint   string  `json:"blueprint"`
 	Description string  `json:"description,omitempty"`
@@ -102,8 +107,14 @@ func runBlueprintList(opts *BlueprintListOptions) error {
 		}
 		// The record says which blueprint is deployed, wherever it was found.
 		a.Blueprint, a.Account, a.Status, a.StartedAt = d.Blueprint, d.Account, statusExited, rfc3339(d.StartedAt)
+		a.Foreground = d.Foreground
 		if deploy.Running(d.Process()) {
 			a.Status, a.Running, a.PID = statusRunning, true, d.PID
+		} else if d.ExitStatus != nil {
+			a.ExitStatus = d.ExitStatus
+			if d.ExitedAt != nil {
+				a.ExitedAt = rfc3339(*d.ExitedAt)
+			}
 		}
 	}
 	sort.Slice(agents, func(i, j int) bool { return agents[i].Agent < agents[j].Agent })
@@ -130,7 +141,27 @@ func runBlueprintList(opts *BlueprintListOptions) error {
 		if a.StartedAt != nil {
 			started = *a.StartedAt
 		}
-		t.add(a.Agent, a.Status, pid, started, a.Blueprint)
+		t.add(a.Agent, statusText(a), pid, started, a.Blueprint)
 	}
 	return t.print()
+}
+
+// statusText is an agent's status for the table: "exited (status 3 at TIME)" where the
+// end was seen (a --foreground run, a crash at start), "exited (status unknown)" for an
+// agent that ended after its deploy returned; "(foreground)" marks a --foreground run.
+func statusText(a *listedAgent) string {
+	s := a.Status
+	switch {
+	case a.Status != statusExited:
+	case a.ExitStatus != nil && a.ExitedAt != nil:
+		s += fmt.Sprintf(" (status %d at %s)", *a.ExitStatus, *a.ExitedAt)
+	case a.ExitStatus != nil:
+		s += fmt.Sprintf(" (status %d)", *a.ExitStatus)
+	default:
+		s += " (status unknown)"
+	}
+	if a.Foreground && a.Status != statusNotDeployed {
+		s += " (foreground)"
+	}
+	return s
 }

@@ -52,6 +52,10 @@ func runBlueprintLogs(ctx context.Context, opts *BlueprintLogsOptions) error {
 	p := store.LogPath(opts.Agent)
 	f, err := store.ReadLog(opts.Agent) // no symbolic link followed
 	if errors.Is(err, os.ErrNotExist) {
+		if d, rerr := store.Read(opts.Agent); rerr == nil && d.Foreground {
+			return fmt.Errorf("no log for agent %s: it ran with --foreground (at %s), and its output went to that terminal",
+				opts.Agent, d.StartedAt.UTC().Format(time.RFC3339))
+		}
 		return fmt.Errorf("no log for agent %s (%s): it has not been deployed on this machine", opts.Agent, p)
 	}
 	if err != nil {

@@ -495,25 +495,25 @@ func TestStopKillsAnAgentThatIgnoresSIGTERM(t *testing.T) {
 	}
 }
 
+// TestCrashedAgentShowsNotRunning: an agent that exits within the deploy's first second
+// is a failed deploy (exit 1, with its status and the logs hint), not "✓ Deployed"; list
+// shows how it ended, logs its output.
 func TestCrashedAgentShowsNotRunning(t *testing.T) {
 	s := newSandbox(t)
 	s.blueprint("crash", `command: ["sh", "-c", "echo 'about to fail' >&2; exit 3"]`+"\n")
-	s.must("", "blueprint", "deploy", "crash")
-	deadline := time.Now().Add(10 * time.Second)
-	var l map[string]any
-	for time.Now().Before(deadline) {
-		if l = s.list()["crash"]; l["status"] == "exited" {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
+	r := s.run("", "blueprint", "deploy", "crash")
+	if r.code != 1 || !strings.Contains(r.errOut, "crash exited with status 3") ||
+		!strings.Contains(r.errOut, "ast blueprint logs crash") || strings.Contains(r.errOut, "Deployed") {
+		t.Errorf("deploy of an agent that crashes at once: exit %d, stderr %q", r.code, r.errOut)
 	}
-	if l["status"] != "exited" || l["running"] != false || l["pid"] != nil {
+	l := s.list()["crash"]
+	if l["status"] != "exited" || l["running"] != false || l["pid"] != nil || l["exit_status"] != 3.0 || l["exited_at"] == nil {
 		t.Errorf("list of a crashed agent: %v", l)
 	}
 	if r := s.must("", "blueprint", "logs", "crash"); r.out != "about to fail\n" {
 		t.Errorf("logs = %q", r.out)
 	}
-	r := s.must("", "blueprint", "stop", "crash")
+	r = s.must("", "blueprint", "stop", "crash")
 	if !strings.Contains(r.errOut, "was not running") {
 		t.Errorf("stop of a crashed agent: %q", r.errOut)
 	}
@@ -527,8 +527,12 @@ func TestForegroundExitsWithTheAgentsStatus(t *testing.T) {
 	if r.code != 7 || r.out != "len 16\n" {
 		t.Errorf("foreground: exit %d, stdout %q; want 7 and the agent's output", r.code, r.out)
 	}
-	if l := s.list()["fg"]; l["status"] != "exited" {
+	if l := s.list()["fg"]; l["status"] != "exited" || l["exit_status"] != 7.0 || l["foreground"] != true {
 		t.Errorf("list after a foreground run: %v", l)
+	}
+	// logs agrees with list: the agent ran, in the foreground, without a log.
+	if r := s.run("", "blueprint", "logs", "fg"); r.code != 1 || !strings.Contains(r.errOut, "ran with --foreground") {
+		t.Errorf("logs after a foreground run: exit %d, %q", r.code, r.errOut)
 	}
 	s.leakSweep()
 }

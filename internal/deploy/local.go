@@ -48,21 +48,64 @@ type Spec struct {
 // Errors: the program cannot be found or executed; the error names the program, never
 // an argument or the environment.
 func StartDetached(spec Spec, log *os.File) (Process, error) {
+	p, _, err := StartDetachedWatch(spec, log, 0)
+	return p, err
+}
+
+// Exit is how an agent ended: its status (128+N when killed by signal N, as a shell
+// says) and when.
+type Exit struct {
+	Status int
+	At     time.Time
+}
+
+// StartDetachedWatch is StartDetached that also watches the agent for watch: an agent
+// that ends within it (a crash at start: a missing variable, a typo in the command) is
+// returned with its Exit; one still running is left to run (nil Exit). The watch costs
+// the deploy up to watch of waiting.
+func StartDetachedWatch(spec Spec, log *os.File, watch time.Duration) (Process, *Exit, error) {
 	cmd, err := command(spec)
 	if err != nil {
-		return Process{}, err
+		return Process{}, nil, err
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, log, log // nil stdin is /dev/null
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
-		return Process{}, startError(spec, err)
+		return Process{}, nil, startError(spec, err)
 	}
-	// The process exists (running or, at worst, a zombie until ast exits), so its
+	// The process exists (running or, at worst, a zombie until it is waited for), so its
 	// /proc entry is there to read.
 	start, _ := processStart(cmd.Process.Pid)
 	p := Process{PID: cmd.Process.Pid, PGID: cmd.Process.Pid, Start: start}
-	_ = cmd.Process.Release()
-	return p, nil
+	if watch <= 0 {
+		_ = cmd.Process.Release()
+		return p, nil, nil
+	}
+	ended := make(chan *os.ProcessState, 1)
+	go func() {
+		// Left waiting when the agent outlives the watch: ast exits soon after, and the
+		// agent is then reparented like any detached process.
+		st, _ := cmd.Process.Wait()
+		ended <- st
+	}()
+	select {
+	case st := <-ended:
+		e := &Exit{Status: -1, At: time.Now().UTC()}
+		if st != nil {
+			e.Status = exitStatus(st)
+		}
+		return p, e, nil
+	case <-time.After(watch):
+		return p, nil, nil
+	}
+}
+
+// exitStatus is a shell's $? for st: the exit code, or 128+N when killed by signal N.
+func exitStatus(st *os.ProcessState) int {
+	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return st.ExitCode()
 }
 
 // RunAttached runs spec attached to the given streams as a shell runs a job, and

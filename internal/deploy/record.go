@@ -59,8 +59,8 @@ type Deployment struct {
 	Target  string `json:"target"`
 	// PID is the agent's process id.
 	PID int `json:"pid"`
-	// PGID is the agent's process group, signalled as a whole by Stop; 0 when the agent
-	// shares ast's group (--foreground), and then only PID is signalled.
+	// PGID is the agent's process group, signalled as a whole by Stop: its own (PGID =
+	// PID), detached or --foreground.
 	PGID int `json:"pgid,omitempty"`
 	// ProcessStart is the agent's start time in clock ticks since boot (field 22 of
 	// /proc/PID/stat; 0 where there is no /proc). With PID it identifies the process, so
@@ -68,6 +68,11 @@ type Deployment struct {
 	ProcessStart uint64    `json:"process_start,omitempty"`
 	StartedAt    time.Time `json:"started_at"`
 	Foreground   bool      `json:"foreground,omitempty"`
+	// ExitStatus and ExitedAt say how the agent ended, when ast saw it end: a
+	// --foreground run, or a detached agent that ended within the deploy's first second.
+	// An agent that ends later is reaped by init and leaves them unset.
+	ExitStatus *int       `json:"exit_status,omitempty"`
+	ExitedAt   *time.Time `json:"exited_at,omitempty"`
 
 	Blueprint       string     `json:"blueprint"`
 	BlueprintDigest string     `json:"blueprint_digest"`
