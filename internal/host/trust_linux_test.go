@@ -514,6 +514,7 @@ func TestPathChecks(t *testing.T) {
 			return filepath.Join(d, "a")
 		}, want: "too many levels of symbolic links"},
 		{name: "a file as a directory", path: func(*testing.T) string { return good + "/x" }, want: "not a directory"},
+		{name: "a file and ..", path: func(*testing.T) string { return good + "/.." }, want: "not a directory"},
 		{name: "a link of another user in a sticky directory", root: true, path: func(t *testing.T) string {
 			st := mkdir(t, filepath.Join(pub, "sticky2"), 0o777|os.ModeSticky, 0)
 			l := filepath.Join(st, "ast-plugin-fault")
