@@ -69,6 +69,7 @@ func buildBinaries(dir string) error {
 	builds := []struct{ out, pkg string }{
 		{"", "github.com/ast-cli/ast/cmd/ast"},
 		{"", "github.com/ast-cli/ast/plugins/local/cmd/ast-plugin-local"},
+		{"", "github.com/ast-cli/ast/plugins/hashicorp/cmd/ast-plugin-hashicorp"},
 		{"ast-plugin-fault", "github.com/ast-cli/ast/internal/host/internal/faultplugin"},
 	}
 	for _, b := range builds {

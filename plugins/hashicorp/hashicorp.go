@@ -486,6 +486,9 @@ func (c *config) batch(ctx context.Context, n int, op func(context.Context, int)
 	results := make([]pluginsdk.Result, n)
 	err := c.forEach(ctx, n, func(ctx context.Context, i int) error {
 		e, err := op(ctx, i)
+		if w := (*writtenThenStopped)(nil); errors.As(err, &w) {
+			pluginsdk.Report(ctx, i, pluginsdk.Result{Entry: e})
+		}
 		if isCallLevel(err) {
 			return err
 		}

@@ -307,7 +307,9 @@ func (c *config) put(ctx context.Context, e pluginsdk.Entry, mode pluginsdk.PutM
 	}
 	if err := c.writeLabel(ctx, e.Name, e.Kind, v, v.CustomMetadata); err != nil {
 		if isCallLevel(err) {
-			return out, err
+			// The entry is written (its kind is in the data): the host is told so, and the
+			// batch stops.
+			return out, &writtenThenStopped{stop: err}
 		}
 		// The kind is in the data already; only List's hint is missing.
 		c.log.Warn(fmt.Sprintf("entry %q was written (version %d) but the kind hint in its custom_metadata was not (%v): "+
@@ -316,6 +318,16 @@ func (c *config) put(ctx context.Context, e pluginsdk.Entry, mode pluginsdk.PutM
 	}
 	return out, nil
 }
+
+// writtenThenStopped is the error of a put whose entry was written before a call-level
+// error (stop) stopped it (at the kind hint): the batch stops, and the name is reported
+// as written.
+type writtenThenStopped struct {
+	stop error
+}
+
+func (e *writtenThenStopped) Error() string { return e.stop.Error() }
+func (e *writtenThenStopped) Unwrap() error { return e.stop }
 
 // create writes a name that has no current version: check-and-set 0, or, when only
 // deleted versions remain (vault kv delete), check-and-set on the deleted current version.
