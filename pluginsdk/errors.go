@@ -20,6 +20,10 @@ type Code = codes.Code
 //   - ErrFailedPrecondition: the backend is not in a state to serve (not configured, a
 //     sealed Vault, a damaged store, a concurrent change lost a check-and-set).
 //   - ErrInternal: anything else; a bug.
+//   - ErrNotAttempted: a Put or Delete stopped (at a call-level error, or a cancellation)
+//     before it tried this name: certainly not written or deleted. A backend that stops a
+//     batch midway reports the names it never started with it; the host sets it on the
+//     names of the parts of a split batch it never sent.
 //   - ErrOutcomeUnknown: set by the host side, never by a backend: a Put or Delete failed
 //     (the plugin died, went silent, the user pressed Ctrl-C) before the backend reported
 //     this name's outcome, so it is not known whether the name was written or deleted.
@@ -31,6 +35,7 @@ var (
 	ErrUnavailable        = &Error{Code: codes.Unavailable, Message: "unavailable"}
 	ErrFailedPrecondition = &Error{Code: codes.FailedPrecondition, Message: "failed precondition"}
 	ErrInternal           = &Error{Code: codes.Internal, Message: "internal error"}
+	ErrNotAttempted       = &Error{Code: codes.Canceled, Message: "not attempted"}
 	ErrOutcomeUnknown     = &Error{Code: codes.Aborted, Message: "outcome unknown"}
 )
 

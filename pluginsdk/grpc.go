@@ -464,6 +464,11 @@ func resultToProto(r Result) *pb.Result {
 	p := &pb.Result{Entry: entryToProto(r.Entry), Note: r.Note}
 	if r.Err != nil {
 		p.Code, p.Message = uint32(codeForWire(r.Err, codes.Internal)), r.Err.Error()
+		if CodeOf(r.Err) == codes.Unknown && (errors.Is(r.Err, context.Canceled) || errors.Is(r.Err, context.DeadlineExceeded)) {
+			// A name whose write was cut off: it may have happened. (Code Canceled on the
+			// wire is ErrNotAttempted, which says it certainly did not.)
+			p.Code = uint32(codes.Aborted)
+		}
 	}
 	return p
 }

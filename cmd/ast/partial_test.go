@@ -113,7 +113,7 @@ func TestVaultImportCutByUseLimit(t *testing.T) {
 					t.Errorf("%s is reported as written (then failed) but is not in Vault", n)
 				}
 			}
-			for _, action := range []string{"failed", "skip-exists"} {
+			for _, action := range []string{"failed", "skip-exists", "not-attempted"} {
 				for _, n := range byAction[action] {
 					if present[n] {
 						t.Errorf("%s is reported as %s but is in Vault", n, action)

@@ -179,6 +179,8 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 				l.Action, l.Reason = string(importer.SkipExists), "created by someone else during the import"
 			case errors.Is(err, pluginsdk.ErrOutcomeUnknown):
 				l.Action, l.Reason = actionUnknown, "the import stopped before the backend said whether it was written"
+			case errors.Is(err, pluginsdk.ErrNotAttempted):
+				l.Action, l.Reason = actionNotAttempted, "the import stopped before this entry"
 			default:
 				l.Action, l.Error = actionFailed, err.Error()
 			}
@@ -208,10 +210,12 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 }
 
 // The actions of an import line besides the plan's (importer.Action): the write failed
-// (Error says why), or it is not known whether it happened.
+// (Error says why), was not tried because the import stopped first, or it is not known
+// whether it happened.
 const (
-	actionFailed  = "failed"
-	actionUnknown = "unknown"
+	actionFailed       = "failed"
+	actionNotAttempted = "not-attempted"
+	actionUnknown      = "unknown"
 )
 
 func hasValues(f *dotenv.File) bool {
@@ -308,11 +312,17 @@ func printImportSummary(w io.Writer, r importReport) {
 			printf(w, "Failed %s (line %d): %s\n", l.Name, l.Line, l.Error)
 		}
 	}
-	var unknown []string
+	var unknown, notAttempted []string
 	for _, l := range r.Entries {
-		if l.Action == actionUnknown {
+		switch l.Action {
+		case actionUnknown:
 			unknown = append(unknown, l.Name)
+		case actionNotAttempted:
+			notAttempted = append(notAttempted, l.Name)
 		}
+	}
+	if len(notAttempted) > 0 {
+		printf(w, "Not written %d (the import stopped before them): %s\n", len(notAttempted), strings.Join(notAttempted, ", "))
 	}
 	if len(unknown) > 0 {
 		printf(w, "Not known whether written %d (the import stopped first; ast secrets list shows what is there): %s\n",

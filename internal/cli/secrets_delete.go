@@ -61,7 +61,7 @@ func runDelete(ctx context.Context, opts *DeleteOptions) error {
 			res[i] = pluginsdk.OutcomeUnknown(n)
 		}
 	}
-	var missing, unknown, failed []string
+	var missing, unknown, notAttempted, failed []string
 	for i, r := range res {
 		name := opts.Names[i]
 		switch {
@@ -74,12 +74,17 @@ func runDelete(ctx context.Context, opts *DeleteOptions) error {
 			missing = append(missing, name)
 		case errors.Is(r.Err, pluginsdk.ErrOutcomeUnknown):
 			unknown = append(unknown, name)
+		case errors.Is(r.Err, pluginsdk.ErrNotAttempted):
+			notAttempted = append(notAttempted, name)
 		default:
 			failed = append(failed, fmt.Sprintf("%s: %s", name, termtext.Line(r.Err.Error()))) // one line per name
 		}
 	}
 	if len(missing) > 0 {
 		failed = append(failed, fmt.Sprintf("no entry named %s in account %s", joinNames(missing), account))
+	}
+	if len(notAttempted) > 0 {
+		failed = append(failed, fmt.Sprintf("not deleted (the call stopped before them): %s", joinNames(notAttempted)))
 	}
 	if len(unknown) > 0 {
 		failed = append(failed, fmt.Sprintf("not known whether %s %s deleted (the call stopped first; ast secrets list shows what is there)",

@@ -59,12 +59,12 @@ type Plugin struct {
 	loc       Location
 	socketDir string // the 0700 directory of the plugin's socket; removed by Close
 	cmd       *exec.Cmd
-	client  *plugin.Client
-	conn    *grpc.ClientConn // for the health check after a failed call; nil if unknown
-	raw     pluginsdk.Backend
-	info    pluginsdk.Info
-	timeout time.Duration
-	output  []*linePrefixer // the plugin's stderr and stdout after Serve (AST_LOG=debug)
+	client    *plugin.Client
+	conn      *grpc.ClientConn // for the health check after a failed call; nil if unknown
+	raw       pluginsdk.Backend
+	info      pluginsdk.Info
+	timeout   time.Duration
+	output    []*linePrefixer // the plugin's stderr and stdout after Serve (AST_LOG=debug)
 }
 
 // Start starts the plugin at loc and asks for its Info. It does not Configure it.
@@ -570,7 +570,7 @@ func (p *Plugin) writes(ctx context.Context, what string, names []string, fn fun
 
 // errNotAttempted is the result of a name that was never sent to the plugin because an
 // earlier part of its batch failed: certainly not written.
-var errNotAttempted = &pluginsdk.Error{Code: codes.Canceled, Message: "not attempted: the batch stopped at an earlier failure"}
+var errNotAttempted = pluginsdk.Errorf(pluginsdk.ErrNotAttempted, "not attempted: the batch stopped at an earlier failure")
 
 // batched splits items into the plugin's MaxBatch and joins the results in order (Get:
 // a failed part fails the whole call, which writes nothing).

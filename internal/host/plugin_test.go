@@ -746,7 +746,7 @@ func TestStreamingWrites(t *testing.T) {
 				switch {
 				case errors.Is(r.Err, pluginsdk.ErrOutcomeUnknown):
 					g = "unknown"
-				case errors.Is(r.Err, errNotAttempted):
+				case errors.Is(r.Err, pluginsdk.ErrNotAttempted):
 					g = "not-attempted"
 				case r.Err != nil:
 					g = pluginsdk.CodeOf(r.Err).String()

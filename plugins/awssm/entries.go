@@ -261,7 +261,9 @@ func validateEntry(e pluginsdk.Entry) error {
 
 func (c *client) putAll(ctx context.Context, entries []pluginsdk.Entry, mode pluginsdk.PutMode) ([]pluginsdk.Result, error) {
 	results := make([]pluginsdk.Result, len(entries))
+	started := make([]bool, len(entries)) // each index is set by one goroutine and read after runBatch
 	errs, stop := runBatch(ctx, byName(len(entries), func(i int) string { return entries[i].Name }), writeWorkers, func(ctx context.Context, i int) error {
+		started[i] = true
 		if err := validateEntry(entries[i]); err != nil {
 			return err
 		}
@@ -270,12 +272,15 @@ func (c *client) putAll(ctx context.Context, entries []pluginsdk.Entry, mode plu
 		report(ctx, i, results[i], entries[i].Name, err)
 		return err
 	})
+	reportNotStarted(ctx, started, errs, func(i int) string { return entries[i].Name })
 	return finish(results, errs, stop, func(i int) string { return entries[i].Name })
 }
 
 func (c *client) deleteAll(ctx context.Context, names []string) ([]pluginsdk.Result, error) {
 	results := make([]pluginsdk.Result, len(names))
+	started := make([]bool, len(names))
 	errs, stop := runBatch(ctx, byName(len(names), func(i int) string { return names[i] }), writeWorkers, func(ctx context.Context, i int) error {
+		started[i] = true
 		if err := pluginsdk.ValidateName(names[i]); err != nil {
 			return err
 		}
@@ -284,7 +289,19 @@ func (c *client) deleteAll(ctx context.Context, names []string) ([]pluginsdk.Res
 		report(ctx, i, results[i], names[i], err)
 		return err
 	})
+	reportNotStarted(ctx, started, errs, func(i int) string { return names[i] })
 	return finish(results, errs, stop, func(i int) string { return names[i] })
+}
+
+// reportNotStarted reports the items a stopped batch never started (runBatch gave them the
+// error that stopped it) as ErrNotAttempted, and gives them that error in errs as well.
+func reportNotStarted(ctx context.Context, started []bool, errs []error, name func(int) string) {
+	for i := range started {
+		if !started[i] && errs[i] != nil {
+			errs[i] = pluginsdk.Errorf(pluginsdk.ErrNotAttempted, "not attempted: the batch stopped at an earlier error: %v", errs[i])
+			pluginsdk.Report(ctx, i, pluginsdk.Result{Entry: pluginsdk.Entry{Name: name(i)}, Err: errs[i]})
+		}
+	}
 }
 
 // report reports item i's result r (of entry name, failed with err) to the host when its

@@ -432,7 +432,7 @@ func (b *Backend) Get(ctx context.Context, names []string) ([]pluginsdk.Result, 
 	if err != nil {
 		return nil, err
 	}
-	return c.batch(ctx, len(names), func(ctx context.Context, i int) (pluginsdk.Entry, error) {
+	return c.batch(ctx, names, func(ctx context.Context, i int) (pluginsdk.Entry, error) {
 		return c.get(ctx, names[i])
 	})
 }
@@ -454,7 +454,11 @@ func (b *Backend) Put(ctx context.Context, entries []pluginsdk.Entry, mode plugi
 	if err := c.checkMount(ctx); err != nil {
 		return nil, unwrapCall(err)
 	}
-	return c.batch(ctx, len(entries), func(ctx context.Context, i int) (pluginsdk.Entry, error) {
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = e.Name
+	}
+	return c.batch(ctx, names, func(ctx context.Context, i int) (pluginsdk.Entry, error) {
 		return c.put(ctx, entries[i], mode)
 	})
 }
@@ -467,7 +471,7 @@ func (b *Backend) Delete(ctx context.Context, names []string) ([]pluginsdk.Resul
 	if err != nil {
 		return nil, err
 	}
-	return c.batch(ctx, len(names), func(ctx context.Context, i int) (pluginsdk.Entry, error) {
+	return c.batch(ctx, names, func(ctx context.Context, i int) (pluginsdk.Entry, error) {
 		return c.remove(ctx, names[i])
 	})
 }
@@ -481,10 +485,17 @@ func (b *Backend) Delete(ctx context.Context, names []string) ([]pluginsdk.Resul
 // (pluginsdk.Report), so that a batch stopped midway (a revoked token, a lost connection)
 // still tells which names were written: a success, and a refusal of that name alone. A
 // not-found is reported after the mount check; an error that leaves the outcome open (the
-// connection failed during the write) only with the final results.
-func (c *config) batch(ctx context.Context, n int, op func(context.Context, int) (pluginsdk.Entry, error)) ([]pluginsdk.Result, error) {
+// connection failed during the write) only with the final results. When a call-level
+// error stops the batch, the names it never started are reported as ErrNotAttempted.
+func (c *config) batch(ctx context.Context, names []string, op func(context.Context, int) (pluginsdk.Entry, error)) ([]pluginsdk.Result, error) {
+	n := len(names)
 	results := make([]pluginsdk.Result, n)
+	started := make([]bool, n) // each index is set by one goroutine and read after forEach
 	err := c.forEach(ctx, n, func(ctx context.Context, i int) error {
+		if err := ctx.Err(); err != nil {
+			return err // the batch stopped before this name
+		}
+		started[i] = true
 		e, err := op(ctx, i)
 		if w := (*writtenThenStopped)(nil); errors.As(err, &w) {
 			pluginsdk.Report(ctx, i, pluginsdk.Result{Entry: e})
@@ -499,6 +510,12 @@ func (c *config) batch(ctx context.Context, n int, op func(context.Context, int)
 		return nil
 	})
 	if err != nil {
+		for i, name := range names {
+			if !started[i] {
+				pluginsdk.Report(ctx, i, pluginsdk.Result{Entry: pluginsdk.Entry{Name: name},
+					Err: pluginsdk.Errorf(pluginsdk.ErrNotAttempted, "not attempted: the batch stopped at an earlier error")})
+			}
+		}
 		return nil, publicError(err)
 	}
 	for _, r := range results {
