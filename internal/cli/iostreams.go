@@ -50,11 +50,12 @@ func System() *IOStreams {
 		}
 		fmt.Fprint(s.ErrOut, question)
 		fmt.Fprint(tty, pasteOn)
+		echo := &pasteEnder{w: tty}
 		defer func() {
-			fmt.Fprint(tty, pasteOff)
+			echo.end()
 			_ = term.Restore(inFd, st)
 		}()
-		return readAnswer(ctx, fdInput{inFd}, tty, visible)
+		return readAnswer(ctx, fdInput{inFd}, echo, visible)
 	}
 	return s
 }
@@ -86,4 +87,26 @@ var errCancelled = errors.New("cancelled")
 // does ctx ending (its error). It is only for terminals (InTTY).
 func (s *IOStreams) Prompt(ctx context.Context, question string, visible bool) ([]byte, error) {
 	return s.prompt(ctx, question, visible)
+}
+
+// pasteEnder is the prompt's echo: it turns bracketed paste off before the newline that
+// ends the answer, so the prompt's line ends with that newline and nothing trails it
+// (a program reading the screen sees a finished line, not a dangling escape).
+type pasteEnder struct {
+	w   io.Writer
+	off bool
+}
+
+func (e *pasteEnder) Write(p []byte) (int, error) {
+	if !e.off && string(p) == "\r\n" {
+		e.end()
+	}
+	return e.w.Write(p)
+}
+
+func (e *pasteEnder) end() {
+	if !e.off {
+		e.off = true
+		fmt.Fprint(e.w, pasteOff)
+	}
 }

@@ -51,7 +51,7 @@ func checkName(name string) error {
 	}
 	if n, _, ok := cutAssignment(name); ok {
 		// The value is not repeated: it may be a secret.
-		return usageErrorf("%s=… is not a name: give the value with --value (ast secrets set %s --value VALUE), --value-file or on standard input", n, n)
+		return usageErrorf("%s=… is not a name (a name is [A-Za-z_][A-Za-z0-9_]*): give the value with --value (ast secrets set %s --value VALUE), --value-file or on standard input", n, n)
 	}
 	if s := pluginsdk.SuggestName(name); s != "" && s != name {
 		return usageErrorf("%v (did you mean %s?)", err, s)
