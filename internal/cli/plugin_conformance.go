@@ -193,7 +193,8 @@ func runPluginTest(ctx context.Context, opts *PluginTestOptions) error {
 		}
 		fmt.Fprintln(opts.IO.Out, results[i].line())
 	}
-	run.printLeftovers(opts.IO.Out)
+	_, privateDir := private["dir"]
+	run.printLeftovers(opts.IO.Out, privateDir)
 	fmt.Fprintf(opts.IO.Out, "%d passed, %d failed\n", len(checks)-failed, failed)
 	if failed > 0 {
 		return &silentError{code: ExitFailure}
@@ -325,13 +326,19 @@ func (r *suiteRun) leftover(account string, names []string, err error) {
 	r.left = append(r.left, fmt.Sprintf("account %s: %s (%s)", account, what, oneLine(err.Error())))
 }
 
-func (r *suiteRun) printLeftovers(w io.Writer) {
+// printLeftovers lists what the checks could not remove. With a private directory the
+// entries went there and are gone with it; without one they are in the backend's store.
+func (r *suiteRun) printLeftovers(w io.Writer, privateDir bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if len(r.left) == 0 {
 		return
 	}
 	sort.Strings(r.left)
+	if privateDir {
+		fmt.Fprintf(w, "%d accounts kept entries the plugin could not delete; they were in the private directory, removed with it\n", len(r.left))
+		return
+	}
 	fmt.Fprintf(w, "could not remove (delete these by hand):\n")
 	for _, l := range r.left {
 		fmt.Fprintf(w, "  %s\n", l)
