@@ -21,8 +21,9 @@ const ProtocolVersion = 1
 // only when neither a result nor a heartbeat came for AST_PLUGIN_TIMEOUT (60 s by
 // default), so a long batch that keeps reporting completes. When a Put or Delete fails
 // midway (returns an error), the names it reported are what the user is told was written
-// or deleted; the others are shown as not known (ErrOutcomeUnknown on the host side), so
-// report every name you wrote before you return an error. A backend that reports nothing
+// or deleted; names reported with ErrNotAttempted (a batch that stopped before it tried
+// them) as certainly not written; the others as not known (ErrOutcomeUnknown on the host
+// side). So report every name you wrote before you return an error. A backend that reports nothing
 // still works: its results arrive with the reply. On the host side, Put and Delete always
 // return len(input) results, also together with an error.
 //
