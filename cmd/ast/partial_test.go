@@ -129,3 +129,44 @@ func TestVaultImportCutByUseLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestImportCtrlC: Ctrl-C (SIGINT to ast) during an import keeps what the plugin reported:
+// the summary names the entries written before it and says the others were not written or
+// are not known, and ast exits 130.
+func TestImportCtrlC(t *testing.T) {
+	home := t.TempDir()
+	envFile := filepath.Join(t.TempDir(), "six.env")
+	if err := os.WriteFile(envFile, []byte("A=1\nB=2\nC=3\nD=4\nE=5\nF=6\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := realEnv(home, "AST_FAULT=slow", "AST_FAULT_DELAY=400ms")
+	runAST(t, env, "account", "add", "flaky", "--backend", "fault")
+	var stderr bytes.Buffer
+	cmd := astCmd(env, "--account", "flaky", "secrets", "import", "--file", envFile)
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond) // 3 of 6 written and reported, at 400 ms each
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	if code := cmd.ProcessState.ExitCode(); code != 130 {
+		t.Errorf("exit %d (%v), want 130", code, err)
+	}
+	out := stderr.String()
+	created := ""
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "Created ") {
+			created = line
+		}
+	}
+	if created == "" || strings.HasPrefix(created, "Created 6") || !strings.Contains(out, "Not known whether written") {
+		t.Errorf("after Ctrl-C the summary does not say what was written and what is unknown:\n%s", out)
+	}
+	if strings.Contains(out, "nothing was imported") {
+		t.Errorf("after Ctrl-C the import says nothing was imported:\n%s", out)
+	}
+	t.Logf("stderr after Ctrl-C:\n%s", out)
+}
