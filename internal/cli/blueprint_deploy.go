@@ -37,6 +37,8 @@ type DeployOptions struct {
 	Now     func() time.Time
 	// Grace is how long a running agent that is replaced gets to exit after SIGTERM.
 	Grace time.Duration
+	// AccountArg is " --account NAME" when hints must name the account.
+	AccountArg func() string
 	// Watch is how long a detached agent is watched after it starts: one that ends
 	// within it is reported as a failed deploy, with its status.
 	Watch time.Duration
@@ -59,6 +61,7 @@ func NewCmdDeploy(f *Factory) *cobra.Command {
 		Now:          time.Now,
 		Grace:        deploy.DefaultGrace,
 		Watch:        time.Second,
+		AccountArg:   f.AccountArg,
 	}
 	cmd := &cobra.Command{
 		Use:   "deploy AGENT [--var KEY=VALUE]... [--dry-run] [--foreground]",
@@ -166,7 +169,7 @@ func runDeploy(ctx context.Context, opts *DeployOptions) error {
 	resolved, err := refs.Resolve(ctx, getter, vars)
 	opts.Close() // the plugin has done its part: the agent must inherit nothing from it
 	if err != nil {
-		return fmt.Errorf("deploying %s: %w", bp.Agent, err)
+		return fmt.Errorf("deploying %s: %w", bp.Agent, nameAccount(err, acct.Name, opts.AccountArg))
 	}
 
 	lockCtx, cancel := context.WithTimeout(ctx, lockWait)

@@ -20,6 +20,8 @@ type RunOptions struct {
 	Environ func() []string
 	// Close stops the backend plugin before the command starts.
 	Close func()
+	// AccountArg is " --account NAME" when hints must name the account.
+	AccountArg func() string
 
 	Vars []string
 	// CleanEnv starts CMD from deploy.AgentEnviron (the agents' minimal environment)
@@ -30,7 +32,7 @@ type RunOptions struct {
 
 // NewCmdRun is `ast run [--var KEY=VALUE]... -- CMD [ARG]...`.
 func NewCmdRun(f *Factory) *cobra.Command {
-	opts := &RunOptions{IO: f.IO, Backend: f.activeBackend, Environ: f.Environ, Close: f.Close}
+	opts := &RunOptions{IO: f.IO, Backend: f.activeBackend, Environ: f.Environ, Close: f.Close, AccountArg: f.AccountArg}
 	cmd := &cobra.Command{
 		Use:   "run [--var KEY=VALUE]... -- CMD [ARG]...",
 		Short: "Run a command with variables resolved from the account",
@@ -77,16 +79,17 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 		return &usageError{err}
 	}
 	var getter refs.Getter
+	account := ""
 	if hasRef(vars) {
-		b, _, err := opts.Backend(ctx)
+		b, name, err := opts.Backend(ctx)
 		if err != nil {
 			return err
 		}
-		getter = b
+		getter, account = b, name
 	}
 	resolved, err := refs.Resolve(ctx, getter, vars)
 	if err != nil {
-		return err
+		return nameAccount(err, account, opts.AccountArg)
 	}
 	opts.Close() // the plugin has done its part; it does not outlive resolution
 	// CMD is the user's own command, run as they would run it: it inherits their whole
@@ -97,6 +100,19 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 		base = deploy.AgentEnviron(base, nil)
 	}
 	return runChild(opts.IO, opts.Command, resolved.Environ(base))
+}
+
+// nameAccount completes a missing-entry error with the account (and, in its hint, the
+// --account that reaches it).
+func nameAccount(err error, account string, accountArg func() string) error {
+	var missing *refs.MissingError
+	if errors.As(err, &missing) {
+		missing.Account = account
+		if accountArg != nil {
+			missing.AccountArg = accountArg()
+		}
+	}
+	return err
 }
 
 func hasRef(vars []refs.Var) bool {

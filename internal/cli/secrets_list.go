@@ -14,13 +14,22 @@ import (
 type ListOptions struct {
 	IO      *IOStreams
 	Backend func(context.Context) (pluginsdk.Backend, string, error)
-	Values  bool
-	Output  string
+	// AccountArg is " --account NAME" when hints must name the account (may be nil).
+	AccountArg func() string
+	Values     bool
+	Output     string
+}
+
+func (o *ListOptions) accountArg() string {
+	if o.AccountArg == nil {
+		return ""
+	}
+	return o.AccountArg()
 }
 
 // NewCmdList is `ast secrets list`.
 func NewCmdList(f *Factory) *cobra.Command {
-	opts := &ListOptions{IO: f.IO, Backend: f.activeBackend}
+	opts := &ListOptions{IO: f.IO, Backend: f.activeBackend, AccountArg: f.AccountArg}
 	cmd := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
@@ -61,7 +70,7 @@ func runList(ctx context.Context, opts *ListOptions) error {
 	if err := checkOutput(opts.Output); err != nil {
 		return err
 	}
-	b, _, err := opts.Backend(ctx)
+	b, account, err := opts.Backend(ctx)
 	if err != nil {
 		return err
 	}
@@ -109,7 +118,7 @@ func runList(ctx context.Context, opts *ListOptions) error {
 		t.add(row...)
 	}
 	if len(entries) == 0 && opts.IO.OutTTY {
-		fmt.Fprintln(opts.IO.ErrOut, "No entries in this account yet; add one with: ast secrets create NAME")
+		printf(opts.IO.ErrOut, "No entries in account %s yet; add one with: ast secrets set NAME%s\n", account, opts.accountArg())
 		return nil
 	}
 	return t.print()

@@ -201,18 +201,26 @@ func refNames(vars []Var) []string {
 }
 
 // MissingError says that references name entries the account does not have. Names holds
-// every missing name, sorted. It unwraps to pluginsdk.ErrNotFound.
+// every missing name, sorted. It unwraps to pluginsdk.ErrNotFound. The caller may set
+// Account (to name it) and AccountArg (" --account NAME", appended to the hint so that it
+// acts on the same account).
 type MissingError struct {
-	Names []string
+	Names      []string
+	Account    string
+	AccountArg string
 }
 
 func (e *MissingError) Error() string {
-	if len(e.Names) == 1 {
-		return fmt.Sprintf(`missing entry: %s (the account has no entry with this name; create it with "ast secrets create %s")`,
-			e.Names[0], e.Names[0])
+	in := "the account"
+	if e.Account != "" {
+		in = "account " + e.Account
 	}
-	return fmt.Sprintf(`missing entries: %s (the account has no entries with these names; create each with "ast secrets create NAME")`,
-		strings.Join(e.Names, ", "))
+	if len(e.Names) == 1 {
+		return fmt.Sprintf(`no entry named %s in %s; create it with: ast secrets set %s%s`,
+			e.Names[0], in, e.Names[0], e.AccountArg)
+	}
+	return fmt.Sprintf(`no entries named %s in %s; create each with: ast secrets set NAME%s`,
+		strings.Join(e.Names, ", "), in, e.AccountArg)
 }
 
 // Unwrap makes errors.Is(err, pluginsdk.ErrNotFound) and pluginsdk.CodeOf(err) see a

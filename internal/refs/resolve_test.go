@@ -187,7 +187,7 @@ func TestResolveErrors(t *testing.T) {
 			wantCalls:   1,
 			wantIs:      []error{pluginsdk.ErrNotFound},
 			wantMissing: []string{"MISSING_ONE", "MISSING_TWO"},
-			errHas:      []string{"missing entries: MISSING_ONE, MISSING_TWO", "ast secrets create"},
+			errHas:      []string{"no entries named MISSING_ONE, MISSING_TWO in the account", "ast secrets set NAME"},
 		},
 		{
 			name:        "one missing name",
@@ -195,7 +195,7 @@ func TestResolveErrors(t *testing.T) {
 			wantCalls:   1,
 			wantIs:      []error{pluginsdk.ErrNotFound},
 			wantMissing: []string{"NOPE"},
-			errHas:      []string{"missing entry: NOPE", `"ast secrets create NOPE"`},
+			errHas:      []string{"no entry named NOPE in the account", "create it with: ast secrets set NOPE"},
 		},
 		{
 			name:         "permission denied per name",
@@ -214,7 +214,7 @@ func TestResolveErrors(t *testing.T) {
 			wantIs:       []error{pluginsdk.ErrNotFound, pluginsdk.ErrPermissionDenied},
 			wantMissing:  []string{"GONE"},
 			wantEntryErr: []string{"API_TOKEN"},
-			errHas:       []string{"missing entry: GONE", "entry API_TOKEN"},
+			errHas:       []string{"no entry named GONE", "entry API_TOKEN"},
 		},
 		{
 			name:      "the call fails",
