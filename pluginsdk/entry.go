@@ -157,6 +157,15 @@ type Entry struct {
 	Version   int64
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// External is true when the entry's current version was not written by ast (vault kv
+	// put, a rotation job, the console): it is a secret, and hosts refuse to overwrite or
+	// delete it unless told to (--force). In List without values a backend may tell it
+	// from metadata; Get tells it from the version itself.
+	External bool
+	// Fields are the field names (never values) of an external entry, sorted, in List with
+	// ListOptions.Fields: the data keys of a Vault secret, the top-level keys of a JSON
+	// object value. Nil otherwise.
+	Fields []string
 }
 
 // PutMode says what a Put does when the name exists or does not.
@@ -231,4 +240,7 @@ const (
 type ListOptions struct {
 	// Values asks for the values of plain variables. A secret's value is never listed.
 	Values bool
+	// Fields asks for the field names of external entries (Entry.Fields), which may cost
+	// a read of their values inside the backend; no value is returned.
+	Fields bool
 }

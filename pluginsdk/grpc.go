@@ -90,7 +90,7 @@ func (s *grpcServer) Info(ctx context.Context, _ *pb.InfoRequest) (*pb.InfoRespo
 }
 
 func (s *grpcServer) List(ctx context.Context, r *pb.ListRequest) (*pb.ListResponse, error) {
-	entries, err := s.impl.List(ctx, ListOptions{Values: r.Values})
+	entries, err := s.impl.List(ctx, ListOptions{Values: r.Values, Fields: r.Fields})
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -251,7 +251,7 @@ func (c *grpcClient) Info(ctx context.Context) (Info, error) {
 }
 
 func (c *grpcClient) List(ctx context.Context, opts ListOptions) ([]Entry, error) {
-	r, err := c.c.List(ctx, &pb.ListRequest{Values: opts.Values})
+	r, err := c.c.List(ctx, &pb.ListRequest{Values: opts.Values, Fields: opts.Fields})
 	if err != nil {
 		return nil, fromStatus(err)
 	}
@@ -397,7 +397,8 @@ func entriesFromProto(es []*pb.Entry) []Entry {
 
 func entryToProto(e Entry) *pb.Entry {
 	return &pb.Entry{Name: e.Name, Kind: kindToProto(e.Kind), Value: e.Value.Reveal(), Version: e.Version,
-		CreatedAtUnixNano: unixNano(e.CreatedAt), UpdatedAtUnixNano: unixNano(e.UpdatedAt)}
+		CreatedAtUnixNano: unixNano(e.CreatedAt), UpdatedAtUnixNano: unixNano(e.UpdatedAt),
+		External: e.External, Fields: e.Fields}
 }
 
 func entryFromProto(e *pb.Entry) Entry {
@@ -405,7 +406,8 @@ func entryFromProto(e *pb.Entry) Entry {
 		return Entry{}
 	}
 	return Entry{Name: e.Name, Kind: kindFromProto(e.Kind), Value: NewValue(e.Value), Version: e.Version,
-		CreatedAt: fromUnixNano(e.CreatedAtUnixNano), UpdatedAt: fromUnixNano(e.UpdatedAtUnixNano)}
+		CreatedAt: fromUnixNano(e.CreatedAtUnixNano), UpdatedAt: fromUnixNano(e.UpdatedAtUnixNano),
+		External: e.External, Fields: e.Fields}
 }
 
 func kindToProto(k Kind) pb.Kind {

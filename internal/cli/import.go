@@ -37,6 +37,7 @@ type ImportOptions struct {
 	Plain     bool
 	PlainKeys []string
 	Overwrite bool
+	Force     bool // overwrite entries ast did not write (external)
 	DryRun    bool
 	Output    string
 }
@@ -64,6 +65,7 @@ nothing and every bad line is named. Everything is written in one batch.
 	cmd.Flags().BoolVar(&opts.Plain, "plain", false, "import every key as a plain variable")
 	cmd.Flags().StringSliceVar(&opts.PlainKeys, "plain-keys", nil, "import these keys (K1,K2) as plain variables")
 	cmd.Flags().BoolVar(&opts.Overwrite, "overwrite", false, "replace entries that exist instead of skipping them")
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "with --overwrite, also replace entries ast did not write (external)")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print the plan and write nothing")
 	outputFlag(cmd, &opts.Output)
 	return cmd
@@ -130,9 +132,9 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 		return err
 	}
 	existing := map[string]bool{}
+	var listed []pluginsdk.Entry
 	if hasValues(parsed) {
-		listed, err := b.List(ctx, pluginsdk.ListOptions{})
-		if err != nil {
+		if listed, err = b.List(ctx, pluginsdk.ListOptions{}); err != nil {
 			return err
 		}
 		for _, e := range listed {
@@ -140,6 +142,16 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 		}
 	}
 	plan := importer.Build(parsed, existing, importer.Options{Plain: opts.Plain, PlainKeys: opts.PlainKeys, Overwrite: opts.Overwrite})
+	if opts.Overwrite && !opts.Force && !opts.DryRun {
+		entries, _ := plan.Writes()
+		names := make([]string, len(entries))
+		for i, e := range entries {
+			names[i] = e.Name
+		}
+		if ext := externalOf(listed, names); len(ext) > 0 {
+			return refuseExternal("overwrite", ext)
+		}
+	}
 	for _, w := range plan.Warnings {
 		warnf(opts.IO.ErrOut, "%s", w)
 	}

@@ -78,35 +78,36 @@ func missingEntry(name, account, accountArg string) error {
 	return fmt.Errorf("no entry named %s in account %s; create it with: ast secrets set %s%s", name, account, name, accountArg)
 }
 
-// lookupKind returns the kind of the entry name and whether it exists, with one List
-// (names and kinds only: no value crosses the wire). A kind of plain is confirmed with a
-// Get, which reads the kind the backend proves: a List may show a label nobody proved (a
-// Vault metadata label can be written by a token that cannot read or write values), and
-// writing a secret's new value as plain would make it readable.
-func lookupKind(ctx context.Context, b pluginsdk.Backend, name string) (pluginsdk.Kind, bool, error) {
+// lookupKind returns the kind of the entry name, whether it exists and whether it is
+// external (ast did not write it), with one List (names and kinds only: no value crosses
+// the wire). A kind of plain is confirmed with a Get, which reads the kind the backend
+// proves: a List may show a label nobody proved (a Vault metadata label can be written by
+// a token that cannot read or write values), and writing a secret's new value as plain
+// would make it readable.
+func lookupKind(ctx context.Context, b pluginsdk.Backend, name string) (kind pluginsdk.Kind, ok, external bool, err error) {
 	entries, err := b.List(ctx, pluginsdk.ListOptions{})
 	if err != nil {
-		return "", false, err
+		return "", false, false, err
 	}
 	for _, e := range entries {
 		if e.Name != name {
 			continue
 		}
 		if e.Kind != pluginsdk.KindPlain {
-			return pluginsdk.KindSecret, true, nil
+			return pluginsdk.KindSecret, true, e.External, nil
 		}
 		res, err := b.Get(ctx, []string{name})
 		switch {
 		case err != nil:
-			return "", false, err
+			return "", false, false, err
 		case len(res) != 1:
-			return "", false, fmt.Errorf("the backend answered %d results for one name", len(res))
+			return "", false, false, fmt.Errorf("the backend answered %d results for one name", len(res))
 		case errors.Is(res[0].Err, pluginsdk.ErrNotFound):
-			return "", false, nil // deleted since the List
+			return "", false, false, nil // deleted since the List
 		case res[0].Err != nil:
-			return "", false, fmt.Errorf("%s: %w", name, res[0].Err)
+			return "", false, false, fmt.Errorf("%s: %w", name, res[0].Err)
 		}
-		return res[0].Entry.Kind, true, nil
+		return res[0].Entry.Kind, true, res[0].Entry.External, nil
 	}
-	return "", false, nil
+	return "", false, false, nil
 }

@@ -17,17 +17,19 @@ type DeleteOptions struct {
 	IO      *IOStreams
 	Backend func(context.Context) (pluginsdk.Backend, string, error)
 	Names   []string
+	Force   bool
 }
 
 // NewCmdDelete is `ast secrets delete NAME...`.
 func NewCmdDelete(f *Factory) *cobra.Command {
 	opts := &DeleteOptions{IO: f.IO, Backend: f.activeBackend}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:     "delete NAME...",
 		Aliases: []string{"rm"},
 		Short:   "Delete entries",
 		Long: `Delete one or more entries of the active account. A name that does not exist is an
-error (the others are still deleted).`,
+error (the others are still deleted). An entry ast did not write (external: see secrets
+list) is deleted only with --force; on Vault a delete removes every version.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return usageErrorf("%s takes one or more NAMEs", cmd.CommandPath())
@@ -39,6 +41,8 @@ error (the others are still deleted).`,
 			return runDelete(cmd.Context(), opts)
 		},
 	}
+	cmd.Flags().BoolVar(&opts.Force, "force", false, "also delete entries ast did not write (external)")
+	return cmd
 }
 
 func runDelete(ctx context.Context, opts *DeleteOptions) error {
@@ -50,6 +54,15 @@ func runDelete(ctx context.Context, opts *DeleteOptions) error {
 	b, account, err := opts.Backend(ctx)
 	if err != nil {
 		return err
+	}
+	if !opts.Force {
+		ext, err := externalNames(ctx, b, opts.Names)
+		if err != nil {
+			return err
+		}
+		if len(ext) > 0 {
+			return refuseExternal("delete", ext)
+		}
 	}
 	pctx, stop := startProgress(ctx, opts.IO, "", "Deleting", len(opts.Names))
 	res, callErr := b.Delete(pctx, opts.Names)

@@ -29,6 +29,7 @@ type WriteOptions struct {
 	ValueFile string
 	Plain     bool
 	Secret    bool
+	Force     bool // overwrite an entry ast did not write (external)
 }
 
 // valueInputHelp is the part of each write command's help that says where the value
@@ -84,6 +85,7 @@ that exists fails: use 'ast secrets set' (create or replace) or 'ast secrets upd
 	cmd.Flags().BoolVar(&opts.Plain, "plain", false, "a plain (readable, not secret) variable")
 	if mode != pluginsdk.Create {
 		cmd.Flags().BoolVar(&opts.Secret, "secret", false, "a secret (write-only)")
+		cmd.Flags().BoolVar(&opts.Force, "force", false, "also overwrite an entry ast did not write (external)")
 	}
 	return cmd
 }
@@ -161,18 +163,24 @@ func runWrite(ctx context.Context, opts *WriteOptions) error {
 
 // writeKind returns the kind to write: the flag's; else, for update and set, the
 // existing entry's (one List); else secret. An update of a missing name fails here,
-// before any prompt.
+// before any prompt; so does an update or set of an external entry without --force.
 func writeKind(ctx context.Context, opts *WriteOptions, b pluginsdk.Backend, account string) (pluginsdk.Kind, error) {
-	switch {
-	case opts.Plain:
-		return pluginsdk.KindPlain, nil
-	case opts.Secret, opts.Mode == pluginsdk.Create:
+	if opts.Mode == pluginsdk.Create {
+		if opts.Plain {
+			return pluginsdk.KindPlain, nil
+		}
 		return pluginsdk.KindSecret, nil
 	}
-	kind, ok, err := lookupKind(ctx, b, opts.Name)
+	kind, ok, external, err := lookupKind(ctx, b, opts.Name)
 	switch {
 	case err != nil:
 		return "", err
+	case external && !opts.Force:
+		return "", refuseExternal("overwrite", []string{opts.Name})
+	case opts.Plain:
+		return pluginsdk.KindPlain, nil
+	case opts.Secret:
+		return pluginsdk.KindSecret, nil
 	case ok:
 		return kind, nil
 	case opts.Mode == pluginsdk.Update:

@@ -63,8 +63,51 @@ func TestExistingSecrets(t *testing.T) {
 	if got != "p\n5432\n" {
 		t.Errorf("AWS fields: the child printed %d bytes, want p and 5432", len(got))
 	}
+	// External entries: marked, with field names on request; never overwritten or
+	// deleted without --force.
+	for acct, want := range map[string]string{"pay": "password,username", "payaws": "password,port,username"} {
+		var listed []struct {
+			Name     string   `json:"name"`
+			External bool     `json:"external"`
+			Fields   []string `json:"fields"`
+		}
+		r := s.must(s.run("--account", acct, "secrets", "list", "--fields", "-o", "json"))
+		if err := json.Unmarshal([]byte(r.stdout), &listed); err != nil || len(listed) != 1 {
+			t.Fatalf("%s: %v %s", acct, err, r.stdout)
+		}
+		if !listed[0].External || strings.Join(listed[0].Fields, ",") != want {
+			t.Errorf("account %s lists %+v, want external with fields %s", acct, listed[0], want)
+		}
+	}
+	for _, args := range [][]string{
+		{"--account", "pay", "secrets", "update", "db", "--value", "x"},
+		{"--account", "pay", "secrets", "set", "db", "--plain", "--value", "x"},
+		{"--account", "pay", "secrets", "delete", "db"},
+		{"--account", "payaws", "secrets", "delete", "rds"},
+	} {
+		r := s.run(args...)
+		if r.code != 1 || !strings.Contains(r.stderr, "external") || !strings.Contains(r.stderr, "--force") {
+			t.Errorf("a write of an external entry without --force:\n%s", r)
+		}
+	}
+	r := s.runIn("db=x\n", "--account", "pay", "secrets", "import", "--file", "-", "--overwrite")
+	if r.code != 1 || !strings.Contains(r.stderr, "external") {
+		t.Errorf("import --overwrite of an external entry:\n%s", r)
+	}
+	got = s.must(s.run("--account", "pay", "run", "--var", "P=@db#password", "--", "printenv", "P")).stdout
+	if got != "p\n" {
+		t.Error("the external entry changed after the refused writes")
+	}
+	s.must(s.run("--account", "pay", "secrets", "update", "db", "--value", "now-ast", "--force"))
+	var after []listedEntry
+	_ = json.Unmarshal([]byte(s.must(s.run("--account", "pay", "secrets", "list", "-o", "json")).stdout), &after)
+	if len(after) != 1 || after[0].Kind != "secret" {
+		t.Errorf("after update --force: %+v", after)
+	}
+	s.must(s.run("--account", "pay", "secrets", "delete", "db"))
+
 	// A missing field names the fields present, never a value.
-	r := s.run("--account", "payaws", "run", "--var", "H=@rds#host", "--", "true")
+	r = s.run("--account", "payaws", "run", "--var", "H=@rds#host", "--", "true")
 	if r.code != 1 || !strings.Contains(r.stderr, `"password", "port", "username"`) || strings.Contains(r.stderr, "5432") {
 		t.Errorf("a missing field:\n%s", r)
 	}

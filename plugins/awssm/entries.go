@@ -2,6 +2,7 @@ package awssm
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -85,7 +86,8 @@ func (c *client) list(ctx context.Context, opts pluginsdk.ListOptions) ([]plugin
 			}
 			v := readVersions(s.SecretVersionsToStages)
 			e := pluginsdk.Entry{Name: name, Kind: kindOf(v), Version: v.number,
-				CreatedAt: aws.ToTime(s.CreatedDate), UpdatedAt: aws.ToTime(s.LastChangedDate)}
+				CreatedAt: aws.ToTime(s.CreatedDate), UpdatedAt: aws.ToTime(s.LastChangedDate),
+				External: v.kind == ""}
 			if e.UpdatedAt.IsZero() {
 				e.UpdatedAt = e.CreatedAt
 			}
@@ -94,23 +96,32 @@ func (c *client) list(ctx context.Context, opts pluginsdk.ListOptions) ([]plugin
 		}
 	}
 	slices.SortFunc(entries, func(a, b pluginsdk.Entry) int { return strings.Compare(a.Name, b.Name) })
-	if !opts.Values {
+	if !opts.Values && !opts.Fields {
 		return entries, nil
 	}
 
-	var plain []string
+	var wanted []string
 	for _, e := range entries {
-		if e.Kind == pluginsdk.KindPlain {
-			plain = append(plain, e.Name)
+		if opts.Values && e.Kind == pluginsdk.KindPlain || opts.Fields && e.External {
+			wanted = append(wanted, e.Name)
 		}
 	}
-	values, err := c.fetch(ctx, plain)
+	values, err := c.fetch(ctx, wanted)
 	if err != nil {
 		return nil, err
 	}
 	kept := entries[:0]
 	for _, e := range entries {
-		if e.Kind == pluginsdk.KindPlain {
+		if opts.Fields && e.External {
+			f := values[e.Name]
+			if errors.Is(f.err, pluginsdk.ErrNotFound) {
+				continue // deleted since ListSecrets answered
+			}
+			if f.err == nil {
+				e.Fields = jsonKeys(f.value)
+			}
+		}
+		if opts.Values && e.Kind == pluginsdk.KindPlain {
 			f := values[e.Name]
 			switch {
 			case errors.Is(f.err, pluginsdk.ErrNotFound):
@@ -128,6 +139,21 @@ func (c *client) list(ctx context.Context, opts pluginsdk.ListOptions) ([]plugin
 		kept = append(kept, e)
 	}
 	return kept, nil
+}
+
+// jsonKeys returns the top-level keys of a JSON object value, sorted; nil when the value
+// is not a JSON object (it has no fields).
+func jsonKeys(value string) []string {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal([]byte(value), &obj) != nil || obj == nil {
+		return nil
+	}
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // fetched is the current version of one entry read by BatchGetSecretValue, or its error.
@@ -240,7 +266,7 @@ func (c *client) get(ctx context.Context, names []string) ([]pluginsdk.Result, e
 			n, k = 1, pluginsdk.KindSecret // written outside ast: a secret (see kindOf)
 		}
 		results[i].Entry = pluginsdk.Entry{Name: names[i], Kind: k, Value: pluginsdk.NewValue(f.value),
-			Version: n, UpdatedAt: f.updated}
+			Version: n, UpdatedAt: f.updated, External: !ours}
 	}
 	return results, nil
 }

@@ -407,7 +407,7 @@ func (b *Backend) List(ctx context.Context, opts pluginsdk.ListOptions) ([]plugi
 	ok := make([]bool, len(names))
 	err = c.forEach(ctx, len(names), func(ctx context.Context, i int) error {
 		var err error
-		found[i], ok[i], err = c.listed(ctx, names[i], opts.Values)
+		found[i], ok[i], err = c.listed(ctx, names[i], opts)
 		return err // List has no per-name outcomes: any error ends it
 	})
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"maps"
 	"net/url"
 	"strconv"
@@ -206,7 +207,21 @@ func (c *config) get(ctx context.Context, name string) (pluginsdk.Entry, error) 
 		Value:     pluginsdk.NewValue(value),
 		Version:   d.Metadata.Version,
 		UpdatedAt: d.Metadata.CreatedTime,
+		External:  !ours,
 	}, nil
+}
+
+// fieldNames returns the data keys of a version ast did not write, sorted, without the
+// kind key (never shown as a field).
+func fieldNames(data map[string]any) []string {
+	names := make([]string, 0, len(data))
+	for k := range data {
+		if k != kindKey {
+			names = append(names, k)
+		}
+	}
+	sort.Strings(names)
+	return names
 }
 
 // wholeValue is the value of a version ast did not write: its "value" key when that is
@@ -227,7 +242,7 @@ func wholeValue(data map[string]any) (string, error) {
 // metadata's hint (see hintOf) unless values are asked for: then the current version's data
 // is read, unless the hint is a fresh "secret" (which can only hide a value), and its
 // kind, proven by the data, replaces the hint. A value is set only after that proof.
-func (c *config) listed(ctx context.Context, name string, values bool) (e pluginsdk.Entry, ok bool, err error) {
+func (c *config) listed(ctx context.Context, name string, opts pluginsdk.ListOptions) (e pluginsdk.Entry, ok bool, err error) {
 	md, err := c.readMetadata(ctx, name)
 	if errors.Is(err, errNoEntry) {
 		return e, false, nil
@@ -246,8 +261,11 @@ func (c *config) listed(ctx context.Context, name string, values bool) (e plugin
 		Version:   cur.Version,
 		CreatedAt: md.CreatedTime,
 		UpdatedAt: cur.CreatedTime,
+		External:  !fresh, // a hint too: ast labels every version it writes
 	}
-	if !values || fresh && hint == pluginsdk.KindSecret {
+	readValues := opts.Values && !(fresh && hint == pluginsdk.KindSecret)
+	readFields := opts.Fields && !fresh
+	if !readValues && !readFields {
 		return e, true, nil
 	}
 	// The version listed, not the latest: a value written since must not be shown under
@@ -260,12 +278,15 @@ func (c *config) listed(ctx context.Context, name string, values bool) (e plugin
 		return e, false, err
 	}
 	v, kind, ours := layout(d.Data)
-	e.Kind = pluginsdk.KindSecret
-	if ours {
+	e.Kind, e.External = pluginsdk.KindSecret, !ours
+	switch {
+	case ours:
 		e.Kind = kind
-		if kind == pluginsdk.KindPlain {
+		if kind == pluginsdk.KindPlain && opts.Values {
 			e.Value = pluginsdk.NewValue(v)
 		}
+	case opts.Fields:
+		e.Fields = fieldNames(d.Data)
 	}
 	return e, true, nil
 }

@@ -136,8 +136,13 @@ type Entry struct {
 	// Unix time in nanoseconds; 0 when unknown.
 	CreatedAtUnixNano int64 `protobuf:"varint,5,opt,name=created_at_unix_nano,json=createdAtUnixNano,proto3" json:"created_at_unix_nano,omitempty"`
 	UpdatedAtUnixNano int64 `protobuf:"varint,6,opt,name=updated_at_unix_nano,json=updatedAtUnixNano,proto3" json:"updated_at_unix_nano,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// The entry's current version was not written by ast (vault kv put, a rotation job):
+	// it reads as a secret.
+	External bool `protobuf:"varint,7,opt,name=external,proto3" json:"external,omitempty"`
+	// Field names (never values) of an external entry, in List with fields asked for.
+	Fields        []string `protobuf:"bytes,8,rep,name=fields,proto3" json:"fields,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Entry) Reset() {
@@ -210,6 +215,20 @@ func (x *Entry) GetUpdatedAtUnixNano() int64 {
 		return x.UpdatedAtUnixNano
 	}
 	return 0
+}
+
+func (x *Entry) GetExternal() bool {
+	if x != nil {
+		return x.External
+	}
+	return false
+}
+
+func (x *Entry) GetFields() []string {
+	if x != nil {
+		return x.Fields
+	}
+	return nil
 }
 
 // The outcome of one name of a batch: code is a gRPC status code (0 = OK).
@@ -730,6 +749,7 @@ func (x *InfoResponse) GetCapabilities() []string {
 type ListRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Values        bool                   `protobuf:"varint,1,opt,name=values,proto3" json:"values,omitempty"`
+	Fields        bool                   `protobuf:"varint,2,opt,name=fields,proto3" json:"fields,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -767,6 +787,13 @@ func (*ListRequest) Descriptor() ([]byte, []int) {
 func (x *ListRequest) GetValues() bool {
 	if x != nil {
 		return x.Values
+	}
+	return false
+}
+
+func (x *ListRequest) GetFields() bool {
+	if x != nil {
+		return x.Fields
 	}
 	return false
 }
@@ -1091,14 +1118,16 @@ var File_backend_proto protoreflect.FileDescriptor
 
 const file_backend_proto_rawDesc = "" +
 	"\n" +
-	"\rbackend.proto\x12\x0east.backend.v1\"\xd7\x01\n" +
+	"\rbackend.proto\x12\x0east.backend.v1\"\x8b\x02\n" +
 	"\x05Entry\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12(\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x14.ast.backend.v1.KindR\x04kind\x12\x14\n" +
 	"\x05value\x18\x03 \x01(\tR\x05value\x12\x18\n" +
 	"\aversion\x18\x04 \x01(\x03R\aversion\x12/\n" +
 	"\x14created_at_unix_nano\x18\x05 \x01(\x03R\x11createdAtUnixNano\x12/\n" +
-	"\x14updated_at_unix_nano\x18\x06 \x01(\x03R\x11updatedAtUnixNano\"w\n" +
+	"\x14updated_at_unix_nano\x18\x06 \x01(\x03R\x11updatedAtUnixNano\x12\x1a\n" +
+	"\bexternal\x18\a \x01(\bR\bexternal\x12\x16\n" +
+	"\x06fields\x18\b \x03(\tR\x06fields\"w\n" +
 	"\x06Result\x12+\n" +
 	"\x05entry\x18\x01 \x01(\v2\x15.ast.backend.v1.EntryR\x05entry\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\rR\x04code\x12\x18\n" +
@@ -1130,9 +1159,10 @@ const file_backend_proto_rawDesc = "" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\x1a\n" +
 	"\bprotocol\x18\x03 \x01(\x05R\bprotocol\x12\x1b\n" +
 	"\tmax_batch\x18\x04 \x01(\x05R\bmaxBatch\x12\"\n" +
-	"\fcapabilities\x18\x05 \x03(\tR\fcapabilities\"%\n" +
+	"\fcapabilities\x18\x05 \x03(\tR\fcapabilities\"=\n" +
 	"\vListRequest\x12\x16\n" +
-	"\x06values\x18\x01 \x01(\bR\x06values\"?\n" +
+	"\x06values\x18\x01 \x01(\bR\x06values\x12\x16\n" +
+	"\x06fields\x18\x02 \x01(\bR\x06fields\"?\n" +
 	"\fListResponse\x12/\n" +
 	"\aentries\x18\x01 \x03(\v2\x15.ast.backend.v1.EntryR\aentries\"\"\n" +
 	"\n" +
