@@ -11,7 +11,7 @@
 //
 // Values are stored unencrypted, protected only by file permissions (0600 files in 0700
 // directories): it shows how a backend is written, not where to keep real secrets. See
-// the package documentation of pluginsdk for the plugin author's guide.
+// pluginsdk/README.md for the plugin author's guide.
 package main
 
 import "github.com/ast-cli/ast/pluginsdk"

@@ -27,7 +27,10 @@
 //   - with pluginsdk.CapVersions, a name's first write is version 1 and every write adds
 //     1; with pluginsdk.CapTimestamps, List has both times and an update keeps the
 //     created time;
-//   - no error, per name or for the call, contains a value the suite wrote.
+//   - no error, per name or for the call, contains a value the suite wrote;
+//   - several instances that configure one new store at once and then create one name at
+//     once all configure, and exactly one create wins (first_configure, 5 rounds behind
+//     barriers; Config.FreshStore gives each round a new store location).
 //
 // Batches are at most 50 names and are split by Info.MaxBatch. Values that are not valid
 // UTF-8 cannot cross the gRPC protocol (protobuf strings), so over gRPC the suite accepts
@@ -38,8 +41,14 @@
 // collides with an earlier one on a shared server. Entries a check leaves are deleted at
 // its end, as far as the backend lets them.
 //
-// Failure messages name the check (the subtest), the operation and the entry name; they
-// never print a value, only its length and where it differs.
+// Failure messages name the check (the subtest), the operation and the entry name, and
+// for the usual mistakes the rule and the fix (a plain error where a coded one is due, a
+// store that folds case, a create that is not check-and-write in one step); they never
+// print a value, only its length and where it differs.
+//
+// The checks run against T, which *testing.T satisfies; Checks returns them for other
+// runners: `ast plugin test` runs the same checks against a plugin binary, one process per
+// instance. The plugin author's guide is pluginsdk/README.md.
 //
 // The package also has an in-memory reference backend (NewMemory, NewMemoryStore) for tests
 // of hosts.
