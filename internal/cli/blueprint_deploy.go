@@ -150,9 +150,17 @@ func runDeploy(ctx context.Context, opts *DeployOptions) error {
 	if err != nil {
 		return err
 	}
+	// A --var literal may be a secret typed on the command line: the plan and the record
+	// keep its length and a keyed hash, never its text (deploy.Variables).
+	var literalKey []byte
+	if hasLiteral(overrides) {
+		if literalKey, err = store.LiteralKey(); err != nil {
+			return err
+		}
+	}
 	if opts.DryRun {
 		// No plugin: a dry run needs no value, so nothing is fetched.
-		return printPlan(opts, bp, acct, store, deploy.Variables(refs.Plan(vars), fromFlag))
+		return printPlan(opts, bp, acct, store, deploy.Variables(refs.Plan(vars), fromFlag, literalKey))
 	}
 	if fi, err := os.Stat(bp.Workdir); err != nil || !fi.IsDir() {
 		return fmt.Errorf("blueprint %s: the agent's working directory %s does not exist", bp.Path, bp.Workdir)
@@ -188,7 +196,7 @@ func runDeploy(ctx context.Context, opts *DeployOptions) error {
 	d := &deploy.Deployment{
 		Agent: bp.Agent, Account: acct.Name, Backend: acct.Backend, Target: deploy.TargetLocal,
 		Blueprint: bp.Path, BlueprintDigest: bp.Digest, Command: bp.Command, Workdir: bp.Workdir,
-		Variables: deploy.Variables(resolved.Sources, fromFlag),
+		Variables: deploy.Variables(resolved.Sources, fromFlag, literalKey),
 	}
 	// An agent, detached or --foreground, starts from the minimal environment plus the
 	// blueprint's pass_env: not ast's whole environment, which holds the user's credentials
@@ -328,15 +336,22 @@ func printPlan(opts *DeployOptions, bp *deploy.Blueprint, acct config.Account, s
 	}
 	t := newTable(w, opts.IO.OutTTY, "VARIABLE", "SOURCE", "FROM")
 	for _, v := range vars {
-		t.add(v.Key, sourceText(v.Source), v.From)
+		t.add(v.Key, sourceText(v), v.From)
 	}
 	return t.print()
 }
 
 // sourceText says where a variable comes from, for people. For an entry it never holds a
-// value; a literal is shown as written (it is in the blueprint or on the command line).
-func sourceText(s refs.Source) string {
-	if s.Kind != refs.SourceReference {
+// value; a blueprint's literal is shown as written, a --var literal by its length and the
+// start of its keyed hash.
+func sourceText(v deploy.Variable) string {
+	s := v.Source
+	switch {
+	case v.Hidden() && v.LiteralHMAC != "":
+		return fmt.Sprintf("literal (%d bytes, %.28s…)", *v.LiteralBytes, v.LiteralHMAC)
+	case v.Hidden():
+		return fmt.Sprintf("literal (%d bytes)", *v.LiteralBytes)
+	case s.Kind != refs.SourceReference:
 		return "literal " + strconv.Quote(s.Literal)
 	}
 	text := "entry " + s.Entry
@@ -382,4 +397,14 @@ func warnShadowed(w io.Writer, used string, shadowed []string) {
 	for _, p := range shadowed {
 		warnf(w, "%s shadows %s: the working directory's blueprint is the one used", used, p)
 	}
+}
+
+// hasLiteral reports whether any of vars is a literal.
+func hasLiteral(vars []refs.Var) bool {
+	for _, v := range vars {
+		if !v.IsRef() {
+			return true
+		}
+	}
+	return false
 }

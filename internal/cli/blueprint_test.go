@@ -101,14 +101,22 @@ func TestDeployDryRunStartsNoBackend(t *testing.T) {
 			}
 			want := []deploy.Variable{
 				{Source: refs.Source{Key: "ANTHROPIC_API_KEY", Kind: refs.SourceReference, Entry: "ANTHROPIC_API_KEY"}, From: deploy.FromBlueprint},
-				{Source: refs.Source{Key: "AT", Kind: refs.SourceLiteral, Literal: "@x"}, From: deploy.FromFlag},
-				{Source: refs.Source{Key: "MODE", Kind: refs.SourceLiteral, Literal: "prod"}, From: deploy.FromFlag},
+				{Source: refs.Source{Key: "AT", Kind: refs.SourceLiteral}, From: deploy.FromFlag},
+				{Source: refs.Source{Key: "MODE", Kind: refs.SourceLiteral}, From: deploy.FromFlag},
 			}
 			if !plan.DryRun || plan.Account != "team" || plan.Workdir != fx.cwd || len(plan.Variables) != 3 {
 				t.Fatalf("plan = %+v", plan)
 			}
 			for i := range want {
-				if plan.Variables[i] != want[i] {
+				got := plan.Variables[i]
+				if i > 0 { // --var literals: length and keyed hash, never the text
+					if got.LiteralBytes == nil || *got.LiteralBytes != len([]string{"", "@x", "prod"}[i]) ||
+						!strings.HasPrefix(got.LiteralHMAC, "hmac-sha256:") {
+						t.Errorf("variable %d = %+v: want the literal's length and hash", i, got)
+					}
+					got.LiteralBytes, got.LiteralHMAC = nil, ""
+				}
+				if got != want[i] {
 					t.Errorf("variable %d = %+v, want %+v", i, plan.Variables[i], want[i])
 				}
 			}
@@ -118,12 +126,15 @@ func TestDeployDryRunStartsNoBackend(t *testing.T) {
 			"command    python3 agent.py 'two words'\n",
 			"account    team (backend hashicorp)\n",
 			"ANTHROPIC_API_KEY\tentry ANTHROPIC_API_KEY\tblueprint\n",
-			"AT\tliteral \"@x\"\t--var\n",
-			"MODE\tliteral \"prod\"\t--var\n",
+			"AT\tliteral (2 bytes, hmac-sha256:",
+			"MODE\tliteral (4 bytes, hmac-sha256:",
 		} {
 			if !strings.Contains(out.String(), s) {
 				t.Errorf("dry run output lacks %q:\n%s", s, out)
 			}
+		}
+		if strings.Contains(out.String(), "prod") {
+			t.Errorf("dry run output holds the text of a --var literal:\n%s", out)
 		}
 	}
 	if _, err := os.Stat(filepath.Join(fx.state, "deployments")); err == nil {
@@ -195,13 +206,17 @@ func TestDeployResolvesAfterClosingThePlugin(t *testing.T) {
 
 func TestSourceTextAndShellJoin(t *testing.T) {
 	for _, tt := range []struct {
-		src  refs.Source
+		src  deploy.Variable
 		want string
 	}{
-		{refs.Source{Kind: refs.SourceLiteral, Literal: "us-east-1"}, `literal "us-east-1"`},
-		{refs.Source{Kind: refs.SourceLiteral}, `literal ""`},
-		{refs.Source{Kind: refs.SourceReference, Entry: "K"}, "entry K"},
-		{refs.Source{Kind: refs.SourceReference, Entry: "K", EntryKind: pluginsdk.KindSecret, Version: 3}, "entry K (secret, version 3)"},
+		{deploy.Variable{Source: refs.Source{Kind: refs.SourceLiteral, Literal: "us-east-1"}}, `literal "us-east-1"`},
+		{deploy.Variable{Source: refs.Source{Kind: refs.SourceLiteral}}, `literal ""`},
+		{deploy.Variables([]refs.Source{{Key: "K", Kind: refs.SourceLiteral, Literal: "typed"}}, map[string]bool{"K": true}, []byte("k"))[0],
+			"literal (5 bytes, hmac-sha256:6e7c4299df815717…)"},
+		{deploy.Variables([]refs.Source{{Key: "K", Kind: refs.SourceLiteral, Literal: "typed"}}, map[string]bool{"K": true}, nil)[0],
+			"literal (5 bytes)"},
+		{deploy.Variable{Source: refs.Source{Kind: refs.SourceReference, Entry: "K"}}, "entry K"},
+		{deploy.Variable{Source: refs.Source{Kind: refs.SourceReference, Entry: "K", EntryKind: pluginsdk.KindSecret, Version: 3}}, "entry K (secret, version 3)"},
 	} {
 		if got := sourceText(tt.src); got != tt.want {
 			t.Errorf("sourceText(%+v) = %q, want %q", tt.src, got, tt.want)

@@ -293,13 +293,16 @@ env:
 		{"TOKEN", "reference", "API_TOKEN", "", "blueprint", 1},
 		{"ANTHROPIC_API_KEY", "reference", "ANTHROPIC_API_KEY", "", "--var", 1},
 		{"REGION", "reference", "REGION", "", "blueprint", 1},
-		{"MODE", "literal", "", "prod", "--var", 0},
+		{"MODE", "literal", "", "", "--var", 0}, // a --var literal: length and keyed hash only
 		{"AT", "literal", "", "@home", "blueprint", 0},
-		{"EXTRA", "literal", "", "@", "--var", 0},
+		{"EXTRA", "literal", "", "", "--var", 0},
 	} {
 		v := byKey[c.key]
 		if v.Kind != c.kind || v.Entry != c.entry || v.Literal != c.literal || v.From != c.from || v.Version != c.version {
 			t.Errorf("record of %s = %+v, want %+v", c.key, v, c)
+		}
+		if hidden := c.kind == "literal" && c.from == "--var"; hidden != v.Hidden() || hidden && !strings.HasPrefix(v.LiteralHMAC, "hmac-sha256:") {
+			t.Errorf("record of %s = %+v: a --var literal keeps its length and hash, not its text", c.key, v)
 		}
 	}
 	if d.Account != "default" || d.Backend != "local" || d.Workdir != s.cwd || !strings.HasPrefix(d.BlueprintDigest, "sha256:") {
@@ -394,7 +397,7 @@ func TestDryRunStartsNothing(t *testing.T) {
 	}
 	s.blueprint("dry", printEnv("ran", "KEY")+"env:\n  KEY: \"@\"\n  MODE: dev\n")
 	r := s.must("", "blueprint", "deploy", "dry", "--dry-run", "--var", "MODE=prod")
-	for _, want := range []string{"KEY", "entry KEY", `literal "prod"`, "--var", "broken"} {
+	for _, want := range []string{"KEY", "entry KEY", `literal (4 bytes, hmac-sha256:`, "--var", "broken"} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("dry run output lacks %q:\n%s", want, r.out)
 		}

@@ -27,23 +27,43 @@ const (
 	FromFlag      = "--var"     // a --var argument of the deploy, which overrides env
 )
 
-// Variable is where one variable of a deployment came from: a literal (with its text, as
-// written in the blueprint or on the command line) or a reference to an entry of the
-// account (its name, kind and version as resolved). It never holds an entry's value.
+// Variable is where one variable of a deployment came from: a reference to an entry of
+// the account (its name, kind and version as resolved), a literal written in the
+// blueprint (with its text: it is on disk already), or a literal given with --var (its
+// length and keyed hash only: it may be a secret the user typed). It never holds an
+// entry's value.
 type Variable struct {
 	refs.Source
 	// From is FromBlueprint or FromFlag.
 	From string `json:"from"`
+	// LiteralBytes and LiteralHMAC stand for the text of a --var literal: its length in
+	// bytes, and HashLiteral of it under the user's key ("" when no key was given).
+	LiteralBytes *int   `json:"literal_bytes,omitempty"`
+	LiteralHMAC  string `json:"literal_hmac,omitempty"`
 }
 
+// Hidden reports whether v is a literal whose text is not kept (a --var literal).
+func (v Variable) Hidden() bool { return v.LiteralBytes != nil }
+
 // Variables pairs sources (from refs.Plan or refs.Resolved.Sources) with the origin of
-// each key: FromFlag for the keys in flagKeys, FromBlueprint for the others.
-func Variables(sources []refs.Source, flagKeys map[string]bool) []Variable {
+// each key: FromFlag for the keys in flagKeys, FromBlueprint for the others. The text of
+// a FromFlag literal is dropped: LiteralBytes holds its length and LiteralHMAC
+// HashLiteral(key, text) (left empty when key is nil).
+func Variables(sources []refs.Source, flagKeys map[string]bool, key []byte) []Variable {
 	out := make([]Variable, len(sources))
 	for i, s := range sources {
 		out[i] = Variable{Source: s, From: FromBlueprint}
-		if flagKeys[s.Key] {
-			out[i].From = FromFlag
+		if !flagKeys[s.Key] {
+			continue
+		}
+		out[i].From = FromFlag
+		if s.Kind == refs.SourceLiteral {
+			n := len(s.Literal)
+			out[i].LiteralBytes = &n
+			if key != nil {
+				out[i].LiteralHMAC = HashLiteral(key, s.Literal)
+			}
+			out[i].Literal = ""
 		}
 	}
 	return out

@@ -48,7 +48,7 @@ func TestRecordNeverHoldsAValue(t *testing.T) {
 		Agent: "my-agent", Account: "default", Backend: "local", Target: TargetLocal,
 		PID: 4242, PGID: 4242, ProcessStart: 99, StartedAt: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC),
 		Blueprint: "/p/blueprints/my-agent.yaml", BlueprintDigest: "sha256:00", Command: []string{"agent"},
-		Workdir: "/p", Log: store.LogPath("my-agent"), Variables: Variables(res.Sources, flags),
+		Workdir: "/p", Log: store.LogPath("my-agent"), Variables: Variables(res.Sources, flags, []byte("user key")),
 	}
 	if err := store.Write(d); err != nil {
 		t.Fatal(err)
@@ -61,7 +61,11 @@ func TestRecordNeverHoldsAValue(t *testing.T) {
 	if strings.Contains(string(data), secret) || strings.Contains(string(data), plain) {
 		t.Fatalf("the record holds an entry's value")
 	}
-	for _, s := range []string{`"entry": "API_KEY"`, `"entry_kind": "secret"`, `"version": 3`, `"literal": "prod"`,
+	if strings.Contains(string(data), "prod") {
+		t.Fatalf("the record holds the text of a --var literal")
+	}
+	for _, s := range []string{`"entry": "API_KEY"`, `"entry_kind": "secret"`, `"version": 3`, `"literal_bytes": 4`,
+		`"literal_hmac": "` + HashLiteral([]byte("user key"), "prod") + `"`,
 		`"from": "--var"`, `"from": "blueprint"`, `"process_start": 99`, `"blueprint_digest": "sha256:00"`} {
 		if !strings.Contains(string(data), s) {
 			t.Errorf("record lacks %s:\n%s", s, data)
