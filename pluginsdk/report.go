@@ -26,8 +26,9 @@ type heartbeatKey struct{}
 // what was reported.
 //
 // Report is safe for concurrent use (a backend that writes names in parallel reports
-// from each goroutine) and does nothing when ctx carries no reporter (a unary call from an
-// older host) or after the call has returned.
+// from each goroutine). Over gRPC it does nothing when the host did not ask for the stream
+// (a unary call from an older host) or after the call has returned; called in-process, it
+// calls the caller's WithReporter function, if any.
 func Report(ctx context.Context, i int, r Result) {
 	if fn, ok := ctx.Value(reporterKey{}).(func(int, Result)); ok && fn != nil {
 		fn(i, r)
