@@ -85,8 +85,10 @@ type importLine struct {
 	Line   int    `json:"line"`
 	Kind   string `json:"kind"`
 	Action string `json:"action"`
-	Reason string `json:"reason,omitempty"`
-	Error  string `json:"error,omitempty"`
+	// PreviousKind is set when an overwrite changes the entry's kind: the kind it had.
+	PreviousKind string `json:"previous_kind,omitempty"`
+	Reason       string `json:"reason,omitempty"`
+	Error        string `json:"error,omitempty"`
 }
 
 func runImport(ctx context.Context, opts *ImportOptions) error {
@@ -132,6 +134,7 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 		return err
 	}
 	existing := map[string]bool{}
+	kinds := map[string]pluginsdk.Kind{}
 	var listed []pluginsdk.Entry
 	if hasValues(parsed) {
 		if listed, err = b.List(ctx, pluginsdk.ListOptions{}); err != nil {
@@ -139,9 +142,10 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 		}
 		for _, e := range listed {
 			existing[e.Name] = true
+			kinds[e.Name] = e.Kind
 		}
 	}
-	plan := importer.Build(parsed, existing, importer.Options{Plain: opts.Plain, PlainKeys: opts.PlainKeys, Overwrite: opts.Overwrite})
+	plan := importer.Build(parsed, existing, importer.Options{Plain: opts.Plain, PlainKeys: opts.PlainKeys, Overwrite: opts.Overwrite, Kinds: kinds})
 	if opts.Overwrite && !opts.Force && !opts.DryRun {
 		entries, _ := plan.Writes()
 		names := make([]string, len(entries))
@@ -184,7 +188,8 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 	report := importReport{File: name, Account: account, DryRun: opts.DryRun,
 		Warnings: append(append([]string{}, warnings...), plan.Warnings...)}
 	for _, it := range plan.Items {
-		l := importLine{Name: it.Name, Line: it.Line, Kind: string(it.Kind), Action: string(it.Action), Reason: it.Action.Reason()}
+		l := importLine{Name: it.Name, Line: it.Line, Kind: string(it.Kind), Action: string(it.Action), Reason: it.Action.Reason(),
+			PreviousKind: string(it.PreviousKind)}
 		if err := failures[it.Name]; err != nil {
 			switch {
 			case errors.Is(err, pluginsdk.ErrAlreadyExists):
@@ -318,6 +323,21 @@ func printImportSummary(w io.Writer, r importReport) {
 			label = g.planned
 		}
 		fmt.Fprintf(w, "%s %d: %s\n", label, len(names), abbreviate(names, g.action))
+	}
+	// Every kind an overwrite changes is named: a secret that becomes plain is listed
+	// with its value from then on, a plain variable that becomes secret is hidden.
+	var changes []string
+	for _, l := range r.Entries {
+		if l.Action == string(importer.Overwrite) && l.PreviousKind != "" && l.PreviousKind != l.Kind {
+			changes = append(changes, l.Name+": "+l.PreviousKind+" → "+l.Kind)
+		}
+	}
+	if len(changes) > 0 {
+		label := "Changed kind"
+		if r.DryRun {
+			label = "Would change kind"
+		}
+		printf(w, "%s %d: %s\n", label, len(changes), strings.Join(changes, ", "))
 	}
 	for _, l := range r.Entries {
 		if l.Action == actionFailed {

@@ -40,6 +40,17 @@ type Item struct {
 	Kind   pluginsdk.Kind
 	Action Action
 	Value  pluginsdk.Value
+	// PreviousKind is the kind the entry had, set only when an Overwrite changes it
+	// (plain → secret, or back with --plain-keys).
+	PreviousKind pluginsdk.Kind
+}
+
+// KindChange says how an overwrite changes the entry's kind ("plain → secret"), or "".
+func (it Item) KindChange() string {
+	if it.PreviousKind == "" || it.PreviousKind == it.Kind {
+		return ""
+	}
+	return string(it.PreviousKind) + " → " + string(it.Kind)
 }
 
 // Options are the import flags.
@@ -47,6 +58,9 @@ type Options struct {
 	Plain     bool     // every key is a plain variable
 	PlainKeys []string // these keys are plain variables
 	Overwrite bool     // existing names are overwritten instead of skipped
+	// Kinds holds the listed kind of existing names, so that the plan names every kind an
+	// overwrite changes; a name missing from it is not compared.
+	Kinds map[string]pluginsdk.Kind
 }
 
 // Plan is the whole import, in file order.
@@ -78,6 +92,9 @@ func Build(f *dotenv.File, existing map[string]bool, opts Options) Plan {
 			it.Action, it.Value = SkipBlank, pluginsdk.Value{}
 		case existing[e.Key] && opts.Overwrite:
 			it.Action = Overwrite
+			if k := opts.Kinds[e.Key]; k != "" && k != it.Kind {
+				it.PreviousKind = k
+			}
 		case existing[e.Key]:
 			it.Action = SkipExists
 		default:
