@@ -24,8 +24,8 @@ changes the active one. Removing an account forgets it; its entries stay in the 
 
 Backends and their settings (--set KEY=VALUE):
   local       dir, key_file
-  hashicorp   address, mount, prefix, path, namespace, ca_cert, tls_server_name, role_id, secret_id_env
-  awssm       region, profile, prefix, path, kms_key_id, endpoint, recovery_window_days
+  hashicorp   address, mount, prefix, path, aliases, namespace, ca_cert, tls_server_name, role_id, secret_id_env
+  awssm       region, profile, prefix, path, aliases, kms_key_id, endpoint, recovery_window_days
 Credentials are never stored in ast's configuration: see README.md.`,
 	}
 	cmd.AddCommand(NewCmdAccountAdd(f), NewCmdAccountUse(f), NewCmdAccountList(f), NewCmdAccountShow(f),

@@ -33,6 +33,10 @@ func TestExistingSecrets(t *testing.T) {
 		"secretsmanager", "create-secret", "--endpoint-url", ep, "--name", folder+"/rds",
 		"--secret-string", `{"username":"u","password":"p","port":5432}`)
 
+	cli([]string{"VAULT_ADDR=" + addr, "VAULT_TOKEN=" + token}, vaultBin,
+		"kv", "put", "-mount=secret", folder+"/db-creds", "password=q")
+	cli([]string{"AWS_ACCESS_KEY_ID=testing", "AWS_SECRET_ACCESS_KEY=testing", "AWS_DEFAULT_REGION=us-east-1"}, awsBin,
+		"secretsmanager", "create-secret", "--endpoint-url", ep, "--name", folder+"/api.key", "--secret-string", "k")
 	s := newSandbox(t)
 	s.env["VAULT_TOKEN"] = token
 	s.setAWSCredentials()
@@ -106,6 +110,25 @@ func TestExistingSecrets(t *testing.T) {
 	}
 	s.must(s.run("--account", "pay", "secrets", "delete", "db"))
 
+	// Names that are no entry names are reached through aliases.
+	for acct, args := range map[string][]string{
+		"pay":    {"set", "aliases=DB_CREDS:db-creds"},
+		"payaws": {"set", "aliases=API_KEY:api.key"},
+	} {
+		s.must(s.run("account", args[0], acct, "--set", args[1]))
+	}
+	got = s.must(s.run("--account", "pay", "run", "--var", "X=@DB_CREDS#password", "--", "printenv", "X")).stdout
+	if got != "q\n" {
+		t.Errorf("an aliased Vault secret: %d bytes, want q", len(got))
+	}
+	got = s.must(s.run("--account", "payaws", "run", "--var", "Y=@API_KEY", "--", "printenv", "Y")).stdout
+	if got != "k\n" {
+		t.Errorf("an aliased AWS secret: %d bytes, want k", len(got))
+	}
+	r = s.run("account", "set", "pay", "--set", "aliases=X:../other")
+	if r.code == 0 {
+		t.Errorf("an alias that leaves the folder was accepted:\n%s", r)
+	}
 	// A missing field names the fields present, never a value.
 	r = s.run("--account", "payaws", "run", "--var", "H=@rds#host", "--", "true")
 	if r.code != 1 || !strings.Contains(r.stderr, `"password", "port", "username"`) || strings.Contains(r.stderr, "5432") {

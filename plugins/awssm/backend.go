@@ -57,8 +57,10 @@ type client struct {
 	log     hclog.Logger
 	account string
 	set     settings
-	region  string // the region in use, from the settings or the SDK's configuration
-	prefix  string // PREFIX/ACCOUNT/, the start of every secret name of the account
+	region  string            // the region in use, from the settings or the SDK's configuration
+	prefix  string            // PREFIX/ACCOUNT/ (or PATH/), the start of every secret name of the account
+	aliases map[string]string // entry name → the rest of a secret's name (the aliases setting)
+	aliasOf map[string]string // the reverse
 }
 
 // Configure checks the account name and settings (see parseSettings) and loads the AWS
@@ -91,6 +93,10 @@ func (b *Backend) Configure(ctx context.Context, account string, m map[string]st
 	}
 	if s.path != "" {
 		c.prefix = s.path + "/"
+	}
+	c.aliases, c.aliasOf = s.aliases, map[string]string{}
+	for alias, n := range s.aliases {
+		c.aliasOf[n] = alias
 	}
 	b.mu.Lock()
 	b.c = c

@@ -25,15 +25,27 @@ import (
 const purgeWait = 30 * time.Second
 
 // secretName returns the AWS secret name of entry name: PREFIX/ACCOUNT/NAME.
-func (c *client) secretName(name string) string { return c.prefix + name }
+// An alias (the aliases setting) stands for a secret whose name is not an entry name.
+func (c *client) secretName(name string) string {
+	if n, ok := c.aliases[name]; ok {
+		return c.prefix + n
+	}
+	return c.prefix + name
+}
 
 // entryName returns the entry name of an AWS secret name, and false when the secret is
 // not an entry of this account: another account whose name starts alike (acct2 beside
 // acct, or a different case: AWS's name filter ignores case), or a deeper path.
 func (c *client) entryName(secret string) (string, bool) {
 	rest, ok := strings.CutPrefix(secret, c.prefix)
-	if !ok || pluginsdk.ValidateName(rest) != nil {
+	if !ok {
 		return "", false
+	}
+	if alias, aliased := c.aliasOf[rest]; aliased {
+		return alias, true
+	}
+	if _, shadowed := c.aliases[rest]; shadowed || pluginsdk.ValidateName(rest) != nil {
+		return "", false // an alias stands in front of it, or it is no entry name
 	}
 	return rest, true
 }

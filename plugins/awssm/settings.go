@@ -17,6 +17,7 @@ const (
 	settingEndpoint       = "endpoint"
 	settingKMSKeyID       = "kms_key_id"
 	settingPath           = "path"
+	settingAliases        = "aliases"
 	settingPrefix         = "prefix"
 	settingProfile        = "profile"
 	settingRecoveryWindow = "recovery_window_days"
@@ -24,7 +25,7 @@ const (
 )
 
 // knownSettings lists the setting keys, sorted, for error messages.
-var knownSettings = []string{settingEndpoint, settingKMSKeyID, settingPath, settingPrefix, settingProfile,
+var knownSettings = []string{settingAliases, settingEndpoint, settingKMSKeyID, settingPath, settingPrefix, settingProfile,
 	settingRecoveryWindow, settingRegion}
 
 const (
@@ -51,8 +52,9 @@ var (
 type settings struct {
 	region   string
 	profile  string
-	prefix   string // without leading or trailing slash; never empty
-	path     string // the folder that replaces PREFIX/ACCOUNT; "" when not set
+	prefix   string            // without leading or trailing slash; never empty
+	path     string            // the folder that replaces PREFIX/ACCOUNT; "" when not set
+	aliases  map[string]string // alias → the rest of the secret name
 	kmsKeyID string
 	endpoint string
 	// recoveryWindowDays is 7 to 30, or 0 for deletion without recovery.
@@ -120,6 +122,12 @@ func (s *settings) set(key, v string) string {
 				"in segments separated by single slashes, without a leading slash or . and .. segments", v)
 		}
 		s.path = p
+	case settingAliases:
+		a, err := pluginsdk.ParseAliases(v, func(n string) bool { return !strings.Contains(n, "/") && prefixPattern.MatchString(n) })
+		if err != nil {
+			return err.Error()
+		}
+		s.aliases = a
 	case settingKMSKeyID:
 		if len(v) > 2048 || strings.ContainsFunc(v, func(r rune) bool { return r <= ' ' }) {
 			return fmt.Sprintf("kms_key_id %q is not a KMS key ID, ARN or alias", v)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -46,7 +47,7 @@ func TestParseSettings(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := parseSettings(tt.settings)
 			if len(tt.wantErr) == 0 {
-				if err != nil || got != tt.want {
+				if err != nil || !reflect.DeepEqual(got, tt.want) {
 					t.Fatalf("parseSettings = %+v, %v; want %+v", got, err, tt.want)
 				}
 				return

@@ -39,6 +39,7 @@ const (
 	SettingMount         = "mount"           // the KV v2 mount; default "secret"
 	SettingPrefix        = "prefix"          // the folder inside the mount; default "ast"; may be empty
 	SettingPath          = "path"            // an existing folder inside the mount that replaces PREFIX/ACCOUNT
+	SettingAliases       = "aliases"         // ALIAS:backend-name,... for names that are not valid entry names
 	SettingNamespace     = "namespace"       // Vault Enterprise namespace; else $VAULT_NAMESPACE
 	SettingCACert        = "ca_cert"         // PEM file of the CA that signed Vault's certificate
 	SettingTLSServerName = "tls_server_name" // the TLS server name (SNI) to expect
@@ -49,7 +50,7 @@ const (
 )
 
 var knownSettings = []string{
-	SettingAddress, SettingAppRoleMount, SettingCACert, SettingConcurrency, SettingMount,
+	SettingAddress, SettingAliases, SettingAppRoleMount, SettingCACert, SettingConcurrency, SettingMount,
 	SettingNamespace, SettingPath, SettingPrefix, SettingRoleID, SettingSecretIDEnv, SettingTLSServerName,
 }
 
@@ -85,10 +86,12 @@ type Backend struct {
 type config struct {
 	account     string
 	client      *api.Client
-	address     string // for messages
-	addressFrom string // where the address came from, for messages
-	mount       string // without slashes
-	folder      string // "PREFIX/ACCOUNT/" (or "ACCOUNT/" with an empty prefix)
+	address     string            // for messages
+	addressFrom string            // where the address came from, for messages
+	mount       string            // without slashes
+	folder      string            // "PREFIX/ACCOUNT/" (or "ACCOUNT/" with an empty prefix, or "PATH/")
+	aliases     map[string]string // entry name → name in Vault (the aliases setting)
+	aliasOf     map[string]string // name in Vault → entry name
 	concurrency int
 	roleID      string
 	secretIDEnv string
@@ -191,6 +194,15 @@ func (b *Backend) Configure(_ context.Context, account string, settings map[stri
 		if c.folder, err = checkFolder(p); err != nil {
 			return err
 		}
+	}
+	if c.aliases, err = pluginsdk.ParseAliases(settings[SettingAliases], func(n string) bool {
+		return segmentPattern.MatchString(n)
+	}); err != nil {
+		return err
+	}
+	c.aliasOf = map[string]string{}
+	for alias, n := range c.aliases {
+		c.aliasOf[n] = alias
 	}
 	if c.appRole, err = cleanPath(SettingAppRoleMount, get(SettingAppRoleMount, defaultAppRole), false); err != nil {
 		return err
@@ -397,9 +409,14 @@ func (b *Backend) List(ctx context.Context, opts pluginsdk.ListOptions) ([]plugi
 	}
 	var names []string
 	for _, k := range out.Data.Keys {
-		if pluginsdk.ValidateName(k) == nil {
+		switch alias, aliased := c.aliasOf[k]; {
+		case aliased:
+			names = append(names, alias)
+		case c.aliases[k] != "":
+			c.log.Debug("skipping a key an alias stands in front of", "key", k)
+		case pluginsdk.ValidateName(k) == nil:
 			names = append(names, k)
-		} else {
+		default:
 			c.log.Debug("skipping a key that is not an entry name", "key", k, "folder", c.listPath())
 		}
 	}

@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"maps"
 	"net/url"
+	"sort"
 	"strconv"
 	"time"
 
@@ -29,11 +29,23 @@ const (
 
 // Paths of an entry, and the policy paths that grant capabilities on all of the account's
 // entries.
-func (c *config) dataPath(name string) string     { return c.mount + "/data/" + c.folder + name }
-func (c *config) metadataPath(name string) string { return c.mount + "/metadata/" + c.folder + name }
-func (c *config) listPath() string                { return c.mount + "/metadata/" + c.folder }
-func (c *config) dataPolicy() string              { return c.mount + "/data/" + c.folder + "*" }
-func (c *config) metadataPolicy() string          { return c.mount + "/metadata/" + c.folder + "*" }
+func (c *config) dataPath(name string) string {
+	return c.mount + "/data/" + c.folder + c.vaultName(name)
+}
+func (c *config) metadataPath(name string) string {
+	return c.mount + "/metadata/" + c.folder + c.vaultName(name)
+}
+
+// vaultName is the name of entry name in Vault: its alias's target, else the name.
+func (c *config) vaultName(name string) string {
+	if n, ok := c.aliases[name]; ok {
+		return n
+	}
+	return name
+}
+func (c *config) listPath() string       { return c.mount + "/metadata/" + c.folder }
+func (c *config) dataPolicy() string     { return c.mount + "/data/" + c.folder + "*" }
+func (c *config) metadataPolicy() string { return c.mount + "/metadata/" + c.folder + "*" }
 
 // versionInfo is the metadata of one version, as the data endpoint returns it (the
 // metadata endpoint leaves out version and custom_metadata).

@@ -46,7 +46,7 @@ func TestConfigureSettings(t *testing.T) {
 		{name: "empty prefix", account: "prod", settings: map[string]string{"prefix": ""},
 			wantFolder: "prod/", wantMount: "secret"},
 		{name: "unknown setting", account: "dev", settings: map[string]string{"token": "x", "adress": "y"},
-			wantErr: pluginsdk.ErrInvalidArgument, wantInMsg: []string{`"adress", "token"`, "address, approle_mount, ca_cert"}},
+			wantErr: pluginsdk.ErrInvalidArgument, wantInMsg: []string{`"adress", "token"`, "address, aliases, approle_mount, ca_cert"}},
 		{name: "path replaces prefix and account", account: "pay", settings: map[string]string{"path": "prod/payments"},
 			wantFolder: "prod/payments/", wantMount: "secret"},
 		{name: "path with a trailing slash", account: "pay", settings: map[string]string{"path": "prod/payments/"},
