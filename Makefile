@@ -15,6 +15,7 @@ FUZZTIME ?= 10s
 build:
 	$(GOBUILD) $(call stamp,internal/cli) -o $(BIN)/ast ./cmd/ast
 	$(foreach p,$(PLUGINS),$(GOBUILD) $(call stamp,plugins/$(p)) -o $(BIN)/ast-plugin-$(p) ./plugins/$(p)/cmd/ast-plugin-$(p) &&) true
+	cd plugins/kubernetes && $(GOBUILD) -ldflags '-s -w -X $(MODULE)/plugins/kubernetes.Version=$(VERSION)' -o $(BIN)/ast-target-kubernetes ./cmd/ast-target-kubernetes
 
 # The example third-party plugin, built from its own module.
 example:
@@ -22,10 +23,11 @@ example:
 
 install: build
 	install -d $(PREFIX)/bin
-	install -m 0755 $(BIN)/ast $(foreach p,$(PLUGINS),$(BIN)/ast-plugin-$(p)) $(PREFIX)/bin/
+	install -m 0755 $(BIN)/ast $(foreach p,$(PLUGINS),$(BIN)/ast-plugin-$(p)) $(BIN)/ast-target-kubernetes $(PREFIX)/bin/
 
 # Every test: unit and end-to-end tests, the conformance suite of each backend against
-# real servers (Vault dev server, moto_server) started by scripts/with-servers, short fuzz runs.
+# real servers (Vault dev server, moto_server, a Kubernetes control plane) started by
+# scripts/with-servers, short fuzz runs.
 test: build example dev-vault
 	scripts/with-servers $(MAKE) --no-print-directory test-unit test-fuzz
 
@@ -33,6 +35,7 @@ test-unit:
 	$(GO) test -count=1 ./...
 	cd pluginsdk && $(GO) test -count=1 ./...
 	cd examples/ast-plugin-example && $(GO) test -count=1 ./...
+	cd plugins/kubernetes && $(GO) test -count=1 ./...
 
 test-fuzz:
 	$(GO) test ./internal/dotenv -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
@@ -53,7 +56,7 @@ $(BIN)/vault:
 dev-k8s:
 	GO=$(GO) scripts/dev-k8s
 
-# Regenerates pluginsdk's protobuf code (protoc from Debian's protobuf-compiler).
+# Regenerates pluginsdk's protobuf code (backend and target protocols) (protoc from Debian's protobuf-compiler).
 proto:
 	GOBIN=$(BIN)/tools $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
 	GOBIN=$(BIN)/tools $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2
@@ -61,12 +64,16 @@ proto:
 	  --go_out=internal/backendv1 --go_opt=paths=source_relative \
 	  --go-grpc_out=internal/backendv1 --go-grpc_opt=paths=source_relative \
 	  proto/backend.proto
+	cd pluginsdk && PATH=$(BIN)/tools:$$PATH protoc -I proto \
+	  --go_out=internal/targetv1 --go_opt=paths=source_relative \
+	  --go-grpc_out=internal/targetv1 --go-grpc_opt=paths=source_relative \
+	  proto/target.proto
 
 bench: build example dev-vault
 	scripts/with-servers scripts/bench
 
 clean:
-	rm -rf $(BIN)/ast $(BIN)/ast-plugin-* $(BIN)/tools
+	rm -rf $(BIN)/ast $(BIN)/ast-plugin-* $(BIN)/ast-target-* $(BIN)/tools
 
 # The black-box acceptance checks of ../shared/checks against the built binaries, on the
 # local backend, on Vault (dev server from bin/vault) and on AWS (moto_server).

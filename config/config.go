@@ -7,6 +7,12 @@
 //	    backend: hashicorp
 //	    settings:
 //	      address: https://vault.example.com:8200
+//	targets:
+//	  prod:
+//	    type: kubernetes
+//	    settings:
+//	      context: prod-eu
+//	      namespace: agents
 //	plugins:
 //	  example:
 //	    path: /opt/ast/ast-plugin-example
@@ -134,10 +140,23 @@ func (p Plugin) MarshalYAML() (any, error) {
 	return n, nil
 }
 
+// Target is a named place where agents run, other than this machine: a type (its plugin
+// is ast-target-TYPE) and that plugin's settings.
+type Target struct {
+	Name     string            `yaml:"-"`
+	Type     string            `yaml:"type" mapstructure:"type"`
+	Settings map[string]string `yaml:"settings,omitempty" mapstructure:"settings"`
+}
+
+// TargetLocal is the built-in target: a detached process on this machine. It needs no
+// entry in the config and cannot be redefined.
+const TargetLocal = "local"
+
 // Config is the content of the config file.
 type Config struct {
 	ActiveAccount string             `yaml:"active_account,omitempty" mapstructure:"active_account"`
 	Accounts      map[string]Account `yaml:"accounts,omitempty" mapstructure:"accounts"`
+	Targets       map[string]Target  `yaml:"targets,omitempty" mapstructure:"targets"`
 	Plugins       map[string]Plugin  `yaml:"plugins,omitempty" mapstructure:"plugins"`
 
 	path string
@@ -233,7 +252,77 @@ func Load(path string) (*Config, error) {
 		a.Name = name
 		c.Accounts[name] = a
 	}
+	for name, t := range c.Targets {
+		if err := ValidateTargetName(name); err != nil {
+			return nil, fmt.Errorf("config file %s: %v", path, err)
+		}
+		if err := ValidateBackendName(t.Type); err != nil {
+			return nil, fmt.Errorf("config file %s: target %s: invalid type: %v", path, name, err)
+		}
+		t.Name = name
+		c.Targets[name] = t
+	}
 	return c, nil
+}
+
+// ValidateTargetName checks a target name: the account-name rule, and not "local" (the
+// built-in target).
+func ValidateTargetName(name string) error {
+	if !pluginsdk.ValidAccount(name) {
+		return fmt.Errorf("invalid target name %q: a target name is 1 to 64 lowercase letters, digits, '-' or '_', starting with a letter or digit", name)
+	}
+	if name == TargetLocal {
+		return fmt.Errorf("target %q is built in (this machine) and cannot be configured", name)
+	}
+	return nil
+}
+
+// Target returns the named target from the config. The error for an unknown one lists
+// the known ones.
+func (c *Config) Target(name string) (Target, error) {
+	if t, ok := c.Targets[name]; ok {
+		return t, nil
+	}
+	names := append([]string{TargetLocal}, c.TargetNames()...)
+	return Target{}, fmt.Errorf("unknown target %q (targets: %s); add it with: ast target add %s --type kubernetes",
+		name, strings.Join(names, ", "), name)
+}
+
+// TargetNames returns the configured targets' names, sorted (local not included).
+func (c *Config) TargetNames() []string {
+	names := make([]string, 0, len(c.Targets))
+	for n := range c.Targets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// AddTarget adds t; a target of that name must not exist yet.
+func (c *Config) AddTarget(t Target) error {
+	if err := ValidateTargetName(t.Name); err != nil {
+		return err
+	}
+	if err := ValidateBackendName(t.Type); err != nil {
+		return fmt.Errorf("invalid target type %q: a type is 1 to 64 lowercase letters, digits, '-' or '_'", t.Type)
+	}
+	if _, ok := c.Targets[t.Name]; ok {
+		return fmt.Errorf("target %q already exists", t.Name)
+	}
+	if c.Targets == nil {
+		c.Targets = map[string]Target{}
+	}
+	c.Targets[t.Name] = t
+	return nil
+}
+
+// RemoveTarget removes the named target; it must exist.
+func (c *Config) RemoveTarget(name string) error {
+	if _, err := c.Target(name); err != nil {
+		return err
+	}
+	delete(c.Targets, name)
+	return nil
 }
 
 func unwrapAll(err error) error {

@@ -43,6 +43,8 @@ type DeployOptions struct {
 	// within it is reported as a failed deploy, with its status.
 	Watch time.Duration
 
+	TargetDeployOptions
+
 	Agent      string
 	Vars       []string
 	DryRun     bool
@@ -62,9 +64,11 @@ func NewCmdDeploy(f *Factory) *cobra.Command {
 		Grace:        deploy.DefaultGrace,
 		Watch:        time.Second,
 		AccountArg:   f.AccountArg,
+		TargetDeployOptions: TargetDeployOptions{TargetConfig: f.Config, StartTarget: f.StartTarget,
+			Wait: true, Timeout: DefaultRolloutTimeout},
 	}
 	cmd := &cobra.Command{
-		Use:   "deploy AGENT [--var KEY=VALUE]... [--dry-run] [--foreground]",
+		Use:   "deploy AGENT [--var KEY=VALUE]... [--target NAME] [--dry-run] [--foreground]",
 		Short: "Resolve an agent's variables and start it",
 		Long: `Deploy AGENT from blueprints/AGENT.yaml: its env, overridden by --var, is resolved against
 the active account in one batched call, and the agent starts on this machine as a detached
@@ -84,7 +88,12 @@ group, SIGKILL 5 seconds later if it is still there.
   KEY=anything   a literal value (user@example.com is a literal too)
 
 --dry-run prints the plan (where each variable would come from, never a value) without
-starting the backend or the agent. --foreground runs the agent attached to this terminal
+starting the backend or the agent.
+
+--target NAME (or target: NAME in the blueprint) deploys to a configured target instead
+(see 'ast target'): on kubernetes, a Secret ast-AGENT with the resolved references and a
+Deployment AGENT that refers to it; --wait (on by default) waits up to --timeout for the
+rollout, --dry-run prints the manifests with every value replaced by its source. --foreground runs the agent attached to this terminal
 and exits with its status. Values reach the agent only through its environment: never
 ast's own environment, arguments, output, log file or deployment record.`,
 		Example: `  ast blueprint deploy my-agent
@@ -99,6 +108,10 @@ ast's own environment, arguments, output, log file or deployment record.`,
 	cmd.Flags().StringArrayVar(&opts.Vars, "var", nil, "a variable KEY=VALUE, KEY=@NAME or KEY=@ (repeatable; overrides the blueprint's env)")
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "print the plan (sources, never values) and start nothing")
 	cmd.Flags().BoolVar(&opts.Foreground, "foreground", false, "run the agent attached to the terminal and exit with its status")
+	cmd.Flags().StringVar(&opts.Target, "target", "", "deploy to this target (default: the blueprint's target:, else local)")
+	cmd.Flags().BoolVar(&opts.Wait, "wait", true, "targets other than local: wait until the rollout is complete (--wait=false to return at once)")
+	cmd.Flags().DurationVar(&opts.Timeout, "timeout", DefaultRolloutTimeout, "targets other than local: how long --wait waits")
+	cmd.Flags().BoolVar(&opts.Adopt, "adopt", false, "targets other than local: take over existing objects of the agent's name that ast did not create")
 	outputFlag(cmd, &opts.Output)
 	return cmd
 }
@@ -153,6 +166,12 @@ func runDeploy(ctx context.Context, opts *DeployOptions) error {
 	}
 	acct, err := opts.Account()
 	if err != nil {
+		return err
+	}
+	if name := targetOf(opts.Target, bp); name != config.TargetLocal {
+		return runDeployTarget(ctx, opts, bp, vars, fromFlag, acct, name)
+	}
+	if err := bp.CheckLocal(); err != nil {
 		return err
 	}
 	// A --var literal may be a secret typed on the command line: the plan and the record

@@ -2,24 +2,27 @@ package cli
 
 import (
 	"fmt"
+	"context"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/ast-cli/ast/config"
 	"github.com/ast-cli/ast/internal/deploy"
 )
 
 // BlueprintListOptions are the options of `ast blueprint list`.
 type BlueprintListOptions struct {
 	blueprintEnv
+	agentTarget
 	Output string
 }
 
 // NewCmdBlueprintList is `ast blueprint list`.
 func NewCmdBlueprintList(f *Factory) *cobra.Command {
-	opts := &BlueprintListOptions{blueprintEnv: newBlueprintEnv(f)}
+	opts := &BlueprintListOptions{blueprintEnv: newBlueprintEnv(f), agentTarget: newAgentTarget(f)}
 	cmd := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
@@ -28,9 +31,13 @@ func NewCmdBlueprintList(f *Factory) *cobra.Command {
 directory's) and every deployed agent, with its status: running (with its pid), exited
 (deployed, no longer running: with its exit status and time where ast saw it end, that is
 after a --foreground run or a crash within a second of deploying), or not deployed. On a terminal this is a table; piped,
-tab-separated lines (agent, status, pid, started, blueprint); --output json prints an
+tab-separated lines (agent, status, pid, started, blueprint, target); --output json prints an
 array of objects with agent, status, running, pid, started_at, account, blueprint,
-description.`,
+description, target (and, for targets other than local, where, image, desired, ready).
+
+Each configured target is asked for the agents ast manages there (a kubernetes target by
+the app.kubernetes.io/managed-by=ast label, so teammates' agents show up), waiting at most
+15 seconds per target; a target that does not answer is shown as unreachable.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error { return runBlueprintList(opts) },
 	}
@@ -51,6 +58,11 @@ type listedAgent struct {
 	Account     string  `json:"account,omitempty"`
 	Blueprint   string  `json:"blueprint"`
 	Description string  `json:"description,omitempty"`
+	Target      string  `json:"target"`
+	Where       string  `json:"where,omitempty"`
+	Image       string  `json:"image,omitempty"`
+	Desired     *int    `json:"desired,omitempty"`
+	Ready       *int    `json:"ready,omitempty"`
 }
 
 // Agent statuses shown by list.
@@ -93,7 +105,7 @@ func runBlueprintList(opts *BlueprintListOptions) error {
 		agents = append(agents, a)
 	}
 	for _, l := range found {
-		a := &listedAgent{Agent: l.Agent, Status: statusNotDeployed, Blueprint: l.Path}
+		a := &listedAgent{Agent: l.Agent, Status: statusNotDeployed, Blueprint: l.Path, Target: config.TargetLocal}
 		if bp, err := deploy.ReadFile(l.Agent, l.Path, cwd); err == nil {
 			a.Description = bp.Description
 		}
@@ -102,7 +114,7 @@ func runBlueprintList(opts *BlueprintListOptions) error {
 	for _, d := range deployments {
 		a, ok := byAgent[d.Agent]
 		if !ok {
-			a = &listedAgent{Agent: d.Agent}
+			a = &listedAgent{Agent: d.Agent, Target: config.TargetLocal}
 			add(a)
 		}
 		// The record says which blueprint is deployed, wherever it was found.
@@ -117,7 +129,12 @@ func runBlueprintList(opts *BlueprintListOptions) error {
 			}
 		}
 	}
-	sort.Slice(agents, func(i, j int) bool { return agents[i].Agent < agents[j].Agent })
+	remote, err := opts.listTargets(context.Background(), byAgent)
+	if err != nil {
+		return err
+	}
+	agents = append(agents, remote...)
+	sort.SliceStable(agents, func(i, j int) bool { return agents[i].Agent < agents[j].Agent })
 
 	if opts.Output == "json" {
 		out := make([]listedAgent, len(agents))
@@ -132,7 +149,7 @@ func runBlueprintList(opts *BlueprintListOptions) error {
 		}
 		return nil
 	}
-	t := newTable(opts.IO.Out, opts.IO.OutTTY, "AGENT", "STATUS", "PID", "STARTED", "BLUEPRINT")
+	t := newTable(opts.IO.Out, opts.IO.OutTTY, "AGENT", "STATUS", "PID", "STARTED", "BLUEPRINT", "TARGET")
 	for _, a := range agents {
 		pid, started := "", ""
 		if a.Running {
@@ -141,7 +158,11 @@ func runBlueprintList(opts *BlueprintListOptions) error {
 		if a.StartedAt != nil {
 			started = *a.StartedAt
 		}
-		t.add(a.Agent, statusText(a), pid, started, a.Blueprint)
+		target := a.Target
+		if a.Where != "" {
+			target += " (" + a.Where + ")"
+		}
+		t.add(a.Agent, statusText(a), pid, started, a.Blueprint, target)
 	}
 	return t.print()
 }

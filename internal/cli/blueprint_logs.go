@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ast-cli/ast/config"
 	"github.com/ast-cli/ast/internal/deploy"
 )
 
@@ -20,11 +21,12 @@ type BlueprintLogsOptions struct {
 	Poll   time.Duration
 	Agent  string
 	Follow bool
+	agentTarget
 }
 
 // NewCmdBlueprintLogs is `ast blueprint logs AGENT [--follow]`.
 func NewCmdBlueprintLogs(f *Factory) *cobra.Command {
-	opts := &BlueprintLogsOptions{blueprintEnv: newBlueprintEnv(f), Poll: 200 * time.Millisecond}
+	opts := &BlueprintLogsOptions{blueprintEnv: newBlueprintEnv(f), Poll: 200 * time.Millisecond, agentTarget: newAgentTarget(f)}
 	cmd := &cobra.Command{
 		Use:   "logs AGENT [--follow]",
 		Short: "Print a deployed agent's output",
@@ -38,6 +40,7 @@ agent stops running (or Ctrl-C).`,
 		},
 	}
 	cmd.Flags().BoolVarP(&opts.Follow, "follow", "f", false, "keep printing new output while the agent runs")
+	cmd.Flags().StringVar(&opts.Target, "target", "", "the target the agent runs on (needed only when it is deployed on two)")
 	return cmd
 }
 
@@ -48,6 +51,14 @@ func runBlueprintLogs(ctx context.Context, opts *BlueprintLogsOptions) error {
 	_, _, store, err := opts.locate()
 	if err != nil {
 		return err
+	}
+	target, err := opts.agentTarget.find(opts.Paths, store, opts.Agent)
+	if err != nil {
+		return err
+	}
+	if target != config.TargetLocal {
+		defer opts.Close()
+		return logsOnTarget(ctx, opts.agentTarget, opts.IO, opts.Agent, target, opts.Follow)
 	}
 	p := store.LogPath(opts.Agent)
 	f, err := store.ReadLog(opts.Agent) // no symbolic link followed

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ast-cli/ast/config"
 	"github.com/ast-cli/ast/internal/deploy"
 )
 
@@ -16,11 +17,14 @@ type BlueprintStopOptions struct {
 	blueprintEnv
 	Grace time.Duration
 	Agent string
+	agentTarget
+	// Timeout bounds the wait for a target's objects to go.
+	Timeout time.Duration
 }
 
 // NewCmdBlueprintStop is `ast blueprint stop AGENT`.
 func NewCmdBlueprintStop(f *Factory) *cobra.Command {
-	opts := &BlueprintStopOptions{blueprintEnv: newBlueprintEnv(f), Grace: deploy.DefaultGrace}
+	opts := &BlueprintStopOptions{blueprintEnv: newBlueprintEnv(f), Grace: deploy.DefaultGrace, agentTarget: newAgentTarget(f)}
 	cmd := &cobra.Command{
 		Use:   "stop AGENT",
 		Short: "Stop a deployed agent and remove its deployment record",
@@ -34,6 +38,8 @@ an agent that has already exited only removes the record.`,
 		},
 	}
 	cmd.Flags().DurationVar(&opts.Grace, "grace", deploy.DefaultGrace, "how long the agent gets to exit after SIGTERM before SIGKILL")
+	cmd.Flags().StringVar(&opts.Target, "target", "", "the target the agent runs on (needed only when it is deployed on two)")
+	cmd.Flags().DurationVar(&opts.Timeout, "timeout", 2*time.Minute, "targets other than local: how long to wait for the agent's objects to go")
 	return cmd
 }
 
@@ -47,6 +53,22 @@ func runBlueprintStop(ctx context.Context, opts *BlueprintStopOptions) error {
 	_, _, store, err := opts.locate()
 	if err != nil {
 		return err
+	}
+	target, err := opts.agentTarget.find(opts.Paths, store, opts.Agent)
+	if err != nil {
+		return err
+	}
+	if target != config.TargetLocal {
+		defer opts.Close()
+		cfg, err := opts.TargetConfig()
+		if err != nil {
+			return err
+		}
+		paths, err := opts.Paths()
+		if err != nil {
+			return err
+		}
+		return stopOnTarget(ctx, opts.StartTarget, cfg, TargetStore(paths, target), opts.IO, opts.Agent, target, opts.Timeout)
 	}
 	lockCtx, cancel := context.WithTimeout(ctx, lockWait)
 	unlock, err := store.Lock(lockCtx, opts.Agent)

@@ -121,6 +121,7 @@ HashiCorp Vault, AWS Secrets Manager, or a third-party plugin.`,
 		NewCmdBlueprint(f),
 		NewCmdVersion(f),
 		NewCmdCompletion(),
+		NewCmdTarget(f),
 	)
 	root.CompletionOptions.DisableDefaultCmd = true // NewCmdCompletion replaces it, visible
 	markGroups(root)

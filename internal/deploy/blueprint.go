@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -84,7 +85,30 @@ type Blueprint struct {
 	// PassEnv lists the variables of the user's environment the agent inherits beyond
 	// MinimalEnv: names and PREFIX* patterns, each checked by CheckPassEnv.
 	PassEnv []string
+	// Target is the deploy target the blueprint names ("" for the default, local).
+	Target string
+	// Image is the container image, required by the kubernetes target.
+	Image string
+	// Kubernetes is the JSON of the kubernetes: block (replicas, service_account,
+	// resources, labels, image_pull_secrets), nil when there is none.
+	Kubernetes []byte
+	// Lines maps each top-level field present in the file to its line, so that a target
+	// can refuse a field it does not support with the line.
+	Lines map[string]int
 }
+
+// CheckLocal reports what the local target cannot run: a blueprint without a command
+// (allowed when it names an image, for container targets).
+func (bp *Blueprint) CheckLocal() error {
+	if len(bp.Command) == 0 {
+		return &BlueprintError{Path: bp.Path, Problems: []Problem{{Field: "command",
+			Msg: "missing field: the local target runs the agent's argv (e.g. command: [\"python3\", \"agent.py\"]); image: alone is for container targets"}}}
+	}
+	return nil
+}
+
+// KubernetesFields are the fields of a blueprint's kubernetes: block.
+var KubernetesFields = []string{"replicas", "service_account", "resources", "labels", "image_pull_secrets"}
 
 // Dirs returns the directories blueprints are looked up in, in order: cwd's blueprints/,
 // then configDir's blueprints/ (once when they are the same).
@@ -206,7 +230,7 @@ func (p Problem) what() string {
 }
 
 // blueprintFields are the top-level fields of a blueprint, in the order messages list them.
-var blueprintFields = []string{"command", "env", "workdir", "description", "pass_env"}
+var blueprintFields = []string{"command", "env", "workdir", "description", "pass_env", "target", "image", "kubernetes"}
 
 // Parse parses data, the content of agent's blueprint at path (used in messages and to
 // resolve a relative workdir against filepath.Dir(path)); cwd is the agent's working
@@ -219,7 +243,7 @@ var blueprintFields = []string{"command", "env", "workdir", "description", "pass
 // *BlueprintError: an unknown or repeated field, a missing command, a value of the wrong
 // shape, a bad variable name or reference, a YAML syntax error.
 func Parse(agent, path string, data []byte, cwd string) (*Blueprint, error) {
-	bp := &Blueprint{Agent: agent, Path: path, Workdir: cwd}
+	bp := &Blueprint{Agent: agent, Path: path, Workdir: cwd, Lines: map[string]int{}}
 	sum := sha256.Sum256(data)
 	bp.Digest = "sha256:" + hex.EncodeToString(sum[:])
 
@@ -252,7 +276,24 @@ func Parse(agent, path string, data []byte, cwd string) (*Blueprint, error) {
 			continue
 		}
 		seen[name] = k.Line
+		bp.Lines[name] = k.Line
 		switch name {
+		case "target", "image":
+			str, ok := scalarString(v)
+			switch {
+			case !ok || str == "":
+				probs = append(probs, Problem{Line: v.Line, Field: name, Msg: "must be a non-empty string"})
+			case strings.ContainsAny(str, "\x00\n"):
+				probs = append(probs, Problem{Line: v.Line, Field: name, Msg: "contains a NUL byte or a line break"})
+			case name == "target":
+				bp.Target = str
+			default:
+				bp.Image = str
+			}
+		case "kubernetes":
+			var p []Problem
+			bp.Kubernetes, p = parseKubernetes(v)
+			probs = append(probs, p...)
 		case "command":
 			var p []Problem
 			bp.Command, p = parseCommand(v)
@@ -290,13 +331,51 @@ func Parse(agent, path string, data []byte, cwd string) (*Blueprint, error) {
 				Msg: "unknown field (a blueprint has " + strings.Join(blueprintFields, ", ") + ")"})
 		}
 	}
-	if _, ok := seen["command"]; !ok {
+	// A blueprint with an image may leave the command to the image's entrypoint (container
+	// targets); the local target refuses it at deploy time (CheckLocal).
+	if _, ok := seen["command"]; !ok && bp.Image == "" {
 		probs = append(probs, Problem{Field: "command", Msg: "missing field (the agent's argv, e.g. command: [\"python3\", \"agent.py\"])"})
 	}
 	if len(probs) > 0 {
 		return fail(probs...)
 	}
 	return bp, nil
+}
+
+// parseKubernetes checks the kubernetes: block's field names and shapes and returns it as
+// JSON (the target plugin reads it).
+func parseKubernetes(n *yaml.Node) ([]byte, []Problem) {
+	const field = "kubernetes"
+	if n.Kind != yaml.MappingNode {
+		return nil, []Problem{{Line: n.Line, Field: field, Msg: "must be a mapping with the fields " + strings.Join(KubernetesFields, ", ")}}
+	}
+	var probs []Problem
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], deref(n.Content[i+1])
+		want := map[string]yaml.Kind{"replicas": yaml.ScalarNode, "service_account": yaml.ScalarNode,
+			"resources": yaml.MappingNode, "labels": yaml.MappingNode, "image_pull_secrets": yaml.SequenceNode}
+		kind, ok := want[k.Value]
+		switch {
+		case !ok:
+			probs = append(probs, Problem{Line: k.Line, Field: field, Msg: fmt.Sprintf("unknown field %s (the block has %s)", keyForMessage(k.Value), strings.Join(KubernetesFields, ", "))})
+		case v.Kind != kind:
+			probs = append(probs, Problem{Line: v.Line, Field: field, Msg: k.Value + " has the wrong shape (replicas: a number; service_account: a string; resources, labels: mappings; image_pull_secrets: a list of names)"})
+		case k.Value == "replicas" && v.Tag != "!!int":
+			probs = append(probs, Problem{Line: v.Line, Field: field, Msg: "replicas must be a whole number"})
+		}
+	}
+	if len(probs) > 0 {
+		return nil, probs
+	}
+	var m map[string]any
+	if err := n.Decode(&m); err != nil {
+		return nil, []Problem{{Line: n.Line, Field: field, Msg: err.Error()}}
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		return nil, []Problem{{Line: n.Line, Field: field, Msg: "cannot be written as JSON: " + err.Error()}}
+	}
+	return out, nil
 }
 
 // decodeOne returns the root node of the single YAML document in data, or nil for an

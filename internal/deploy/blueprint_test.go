@@ -135,7 +135,7 @@ env:
 			if !strings.HasPrefix(got.Digest, "sha256:") || len(got.Digest) != len("sha256:")+64 {
 				t.Errorf("Digest = %q, want sha256:HEX", got.Digest)
 			}
-			got.Digest = ""
+			got.Digest, got.Lines = "", nil // Lines: TestParseTargetFields
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got  %+v\nwant %+v", got, tt.want)
 			}
@@ -237,5 +237,38 @@ func TestFindAndList(t *testing.T) {
 	}
 	if d := Dirs(cwd, cwd); len(d) != 1 {
 		t.Errorf("Dirs(same, same) = %v, want one directory", d)
+	}
+}
+
+func TestParseTargetFields(t *testing.T) {
+	tests := []struct {
+		name, yaml string
+		wantErr    string // substring; "" for success
+		wantImage  string
+		wantK8s    string
+	}{
+		{name: "image, target and kubernetes block",
+			yaml:      "command: [x]\ntarget: prod\nimage: busybox:1.36\nkubernetes:\n  replicas: 2\n  labels: {team: a}\n",
+			wantImage: "busybox:1.36", wantK8s: `{"labels":{"team":"a"},"replicas":2}`},
+		{name: "unknown kubernetes field", yaml: "command: [x]\nkubernetes:\n  replica: 2\n", wantErr: `:3: kubernetes: unknown field "replica"`},
+		{name: "replicas not a number", yaml: "command: [x]\nkubernetes:\n  replicas: two\n", wantErr: "replicas must be a whole number"},
+		{name: "empty image", yaml: "command: [x]\nimage: \"\"\n", wantErr: "image: must be a non-empty string"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bp, err := Parse("a", "/p/a.yaml", []byte(tt.yaml), "/p")
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bp.Image != tt.wantImage || string(bp.Kubernetes) != tt.wantK8s || bp.Target != "prod" || bp.Lines["image"] != 3 {
+				t.Errorf("got image %q, kubernetes %s, target %q, lines %v", bp.Image, bp.Kubernetes, bp.Target, bp.Lines)
+			}
+		})
 	}
 }

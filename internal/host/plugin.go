@@ -84,6 +84,22 @@ type Plugin struct {
 // does not start, speaks another protocol version, fails its checksum or prints garbage
 // on stdout.
 func Start(ctx context.Context, loc Location, opts Options) (*Plugin, error) {
+	p, raw, err := launch(loc, opts, pluginsdk.Handshake, pluginsdk.PluginSets(nil), pluginsdk.PluginName)
+	if err != nil {
+		return nil, err
+	}
+	p.raw = raw.(pluginsdk.Backend)
+	if p.info, err = p.Info(ctx); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// launch does Start's work for any protocol of ast's plugins (backend, deploy target): it
+// starts the plugin at loc with go-plugin's handshake and versioned plugin sets, and
+// dispenses name from it.
+func launch(loc Location, opts Options, handshake plugin.HandshakeConfig, sets map[int]plugin.PluginSet, name string) (*Plugin, any, error) {
 	if opts.CallTimeout == 0 {
 		opts.CallTimeout = DefaultCallTimeout
 	}
@@ -94,7 +110,7 @@ func Start(ctx context.Context, loc Location, opts Options) (*Plugin, error) {
 	if loc.SHA256 != "" {
 		sum, err := hex.DecodeString(loc.SHA256)
 		if err != nil || len(sum) != sha256.Size {
-			return nil, fmt.Errorf("the config pins the %s plugin %s to %q, which is not a hex SHA-256 (64 hex digits)", loc.Backend, loc.Path, loc.SHA256)
+			return nil, nil, fmt.Errorf("the config pins the %s plugin %s to %q, which is not a hex SHA-256 (64 hex digits)", loc.Backend, loc.Path, loc.SHA256)
 		}
 		pin = sum
 	}
@@ -104,21 +120,21 @@ func Start(ctx context.Context, loc Location, opts Options) (*Plugin, error) {
 	// Another user who could rename entries of the temporary directory could put a
 	// directory of its own in place of the socket directory.
 	if err := checkDirPath(base); err != nil {
-		return nil, fmt.Errorf("the %s plugin %s: refusing the temporary directory for its socket (%s, from $TMPDIR): %v", loc.Backend, loc.Path, base, err)
+		return nil, nil, fmt.Errorf("the %s plugin %s: refusing the temporary directory for its socket (%s, from $TMPDIR): %v", loc.Backend, loc.Path, base, err)
 	}
 	var err error
 	if p.socketDir, err = os.MkdirTemp(base, "ast-"); err != nil {
-		return nil, fmt.Errorf("the %s plugin %s: a directory for its socket: %w", loc.Backend, loc.Path, err)
+		return nil, nil, fmt.Errorf("the %s plugin %s: a directory for its socket: %w", loc.Backend, loc.Path, err)
 	}
 	// MkdirTemp's 0700 is masked by the umask; the socket directory must be exactly 0700.
 	if err := os.Chmod(p.socketDir, 0o700); err != nil {
 		p.removeSocketDir()
-		return nil, err
+		return nil, nil, err
 	}
 	cmd, exe, err := pluginCommand(loc, pin, p.socketDir)
 	if err != nil {
 		p.removeSocketDir()
-		return nil, err
+		return nil, nil, err
 	}
 	// The child has its own copy of the descriptor once started.
 	defer exe.Close()
@@ -135,8 +151,8 @@ func Start(ctx context.Context, loc Location, opts Options) (*Plugin, error) {
 	setParentDeath(cmd)
 	p.cmd = cmd
 	cfg := &plugin.ClientConfig{
-		HandshakeConfig:  pluginsdk.Handshake,
-		VersionedPlugins: pluginsdk.PluginSets(nil),
+		HandshakeConfig:  handshake,
+		VersionedPlugins: sets,
 		Cmd:              cmd,
 		SkipHostEnv:      true, // cmd.Env has it already
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
@@ -154,22 +170,17 @@ func Start(ctx context.Context, loc Location, opts Options) (*Plugin, error) {
 	rpc, err := client.Client()
 	if err != nil {
 		p.Close()
-		return nil, p.startError(err)
+		return nil, nil, p.startError(err)
 	}
 	if g, ok := rpc.(*plugin.GRPCClient); ok {
 		p.conn = g.Conn
 	}
-	raw, err := rpc.Dispense(pluginsdk.PluginName)
+	raw, err := rpc.Dispense(name)
 	if err != nil {
 		p.Close()
-		return nil, fmt.Errorf("the %s plugin %s: %v", loc.Backend, loc.Path, err)
+		return nil, nil, fmt.Errorf("the %s plugin %s: %v", loc.Backend, loc.Path, err)
 	}
-	p.raw = raw.(pluginsdk.Backend)
-	if p.info, err = p.Info(ctx); err != nil {
-		p.Close()
-		return nil, err
-	}
-	return p, nil
+	return p, raw, nil
 }
 
 // maxSocketPath is the longest Unix socket path Linux and the BSDs take (sun_path is 108
@@ -378,7 +389,12 @@ func (p *Plugin) kill() {
 // call runs fn with the per-call wall deadline (Configure, Info, List, Get) and turns
 // transport failures into errors that name the plugin (see fail).
 func (p *Plugin) call(ctx context.Context, what string, fn func(ctx context.Context) error) error {
-	cctx, cancel := context.WithTimeout(ctx, p.timeout)
+	return p.callFor(ctx, what, p.timeout, fn)
+}
+
+// callFor is call with a deadline of its own (a deploy that waits for a rollout).
+func (p *Plugin) callFor(ctx context.Context, what string, timeout time.Duration, fn func(ctx context.Context) error) error {
+	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	err := fn(cctx)
 	if err == nil {
@@ -388,7 +404,7 @@ func (p *Plugin) call(ctx context.Context, what string, fn func(ctx context.Cont
 		// Killed outright: a plugin that hangs may not answer a shutdown request either.
 		p.kill()
 		p.Close()
-		return pluginsdk.Errorf(pluginsdk.ErrUnavailable, "%s did not answer %s within %s; it was stopped", p.where(), what, p.timeout)
+		return pluginsdk.Errorf(pluginsdk.ErrUnavailable, "%s did not answer %s within %s; it was stopped", p.where(), what, timeout)
 	}
 	return p.fail(ctx, what, err)
 }

@@ -1,0 +1,471 @@
+package kubernetes_test
+
+// End-to-end tests of the Kubernetes target against the real control plane that
+// scripts/with-servers starts (etcd, kube-apiserver with RBAC and Secrets encrypted at
+// rest, kube-controller-manager, kube-scheduler, kwok): they build ast, the local backend
+// and ast-target-kubernetes, and drive ast in a temporary HOME with the least-privilege
+// kubeconfig; an admin client checks what is in the cluster. Containers never run on this
+// cluster (kwok simulates nodes), so logs are tested only as far as the request goes.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	k8s "k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+func buildBinaries() error {
+	dir, err := os.MkdirTemp("", "ast-k8s-e2e-")
+	if err != nil {
+		return err
+	}
+	binDir = dir
+	for _, b := range []struct{ dir, out, pkg string }{
+		{"../..", "ast", "./cmd/ast"},
+		{"../..", "ast-plugin-local", "./plugins/local/cmd/ast-plugin-local"},
+		{".", "ast-target-kubernetes", "./cmd/ast-target-kubernetes"},
+	} {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, b.out), b.pkg)
+		cmd.Dir = b.dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("building %s: %v\n%s", b.pkg, err, out)
+		}
+	}
+	return nil
+}
+
+// cluster is the test cluster of scripts/with-servers.
+type cluster struct {
+	admin     k8s.Interface
+	kubecfg   string // least privilege, namespace ns
+	ns        string
+	etcdDir   string
+	adminFile string
+}
+
+func testCluster(t *testing.T) *cluster {
+	t.Helper()
+	admin := os.Getenv("AST_TEST_K8S_ADMIN_KUBECONFIG")
+	if admin == "" {
+		t.Skip("no test cluster: run under scripts/with-servers after make dev-k8s (make test does both)")
+	}
+	rc, err := clientcmd.BuildConfigFromFlags("", admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := k8s.NewForConfig(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &cluster{admin: cs, kubecfg: os.Getenv("AST_TEST_K8S_KUBECONFIG"), ns: os.Getenv("AST_TEST_K8S_NAMESPACE"),
+		etcdDir: os.Getenv("AST_TEST_K8S_ETCD_DIR"), adminFile: admin}
+}
+
+// sandbox is a fresh HOME with ast's config, a target "k" on the least-privilege
+// identity, and a working directory with blueprints/.
+type sandbox struct {
+	t    *testing.T
+	c    *cluster
+	root string
+	cwd  string
+	env  []string
+}
+
+func newSandbox(t *testing.T) *sandbox {
+	t.Helper()
+	c := testCluster(t)
+	buildOnce.Do(func() { buildErr = buildBinaries() })
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	root := t.TempDir()
+	s := &sandbox{t: t, c: c, root: root, cwd: filepath.Join(root, "work")}
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "AST_") || strings.HasPrefix(k, "XDG_") || k == "HOME" || k == "KUBECONFIG" {
+			continue
+		}
+		s.env = append(s.env, kv)
+	}
+	for _, d := range []struct{ env, sub string }{
+		{"HOME", "home"}, {"XDG_CONFIG_HOME", "config"}, {"XDG_DATA_HOME", "data"}, {"XDG_STATE_HOME", "state"},
+	} {
+		p := filepath.Join(root, d.sub)
+		if err := os.MkdirAll(p, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		s.env = append(s.env, d.env+"="+p)
+	}
+	if err := os.MkdirAll(filepath.Join(s.cwd, "blueprints"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s.must("", "target", "add", "k", "--type", "kubernetes", "--set", "kubeconfig="+c.kubecfg)
+	return s
+}
+
+type result struct {
+	code        int
+	out, errOut string
+}
+
+func (s *sandbox) run(stdin string, args ...string) result {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "ast"), args...)
+	cmd.Dir, cmd.Env, cmd.Stdin = s.cwd, s.env, strings.NewReader(stdin)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	r := result{out: out.String(), errOut: errOut.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		s.t.Fatalf("ast %s: %v", strings.Join(args, " "), err)
+	}
+	return r
+}
+
+func (s *sandbox) must(stdin string, args ...string) result {
+	s.t.Helper()
+	r := s.run(stdin, args...)
+	if r.code != 0 {
+		s.t.Fatalf("ast %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, r.out, r.errOut)
+	}
+	return r
+}
+
+func (s *sandbox) blueprint(agent, content string) {
+	s.t.Helper()
+	if err := os.WriteFile(filepath.Join(s.cwd, "blueprints", agent+".yaml"), []byte(content), 0o644); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// stopAfter removes the agent's objects when the test ends, whatever happened.
+func (s *sandbox) stopAfter(agent string) {
+	s.t.Cleanup(func() {
+		ctx := context.Background()
+		_ = s.c.admin.AppsV1().Deployments(s.c.ns).Delete(ctx, agent, metav1.DeleteOptions{})
+		_ = s.c.admin.CoreV1().Secrets(s.c.ns).Delete(ctx, "ast-"+agent, metav1.DeleteOptions{})
+	})
+}
+
+const pause = "registry.k8s.io/pause:3.10"
+
+func TestDeployLifecycle(t *testing.T) {
+	s := newSandbox(t)
+	ctx := context.Background()
+	canary1 := fmt.Sprintf("CANARY-one-%d", time.Now().UnixNano())
+	canary2 := fmt.Sprintf("CANARY-two-%d", time.Now().UnixNano())
+	canaryFlag := fmt.Sprintf("CANARY-flag-%d", time.Now().UnixNano())
+	s.must(canary1, "secrets", "create", "API_KEY")
+	s.blueprint("web", "image: "+pause+"\nenv:\n  API_KEY: \"@\"\n  LOG_LEVEL: info\nkubernetes:\n  replicas: 2\n")
+	s.stopAfter("web")
+	var outputs bytes.Buffer
+	record := func(r result) result { outputs.WriteString(r.out + r.errOut); return r }
+
+	// Dry run: manifests with sources, no value, nothing written.
+	r := record(s.must("", "blueprint", "deploy", "web", "--target", "k", "--dry-run", "--var", "TOKEN="+canaryFlag))
+	for _, want := range []string{"kind: Secret", "kind: Deployment", "secretKeyRef", "<entry API_KEY>", "value: info"} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("dry run: no %q in the manifests:\n%s", want, r.out)
+		}
+	}
+	if _, err := s.c.admin.AppsV1().Deployments(s.c.ns).Get(ctx, "web", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Fatalf("dry run wrote the Deployment (get: %v)", err)
+	}
+
+	// First deploy, waiting for the rollout.
+	start := time.Now()
+	record(s.must("", "blueprint", "deploy", "web", "--timeout", "90s", "--var", "TOKEN="+canaryFlag, "--target", "k"))
+	t.Logf("deploy --wait of 2 replicas: %s", time.Since(start).Round(time.Millisecond))
+	dep, err := s.c.admin.AppsV1().Deployments(s.c.ns).Get(ctx, "web", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dep.Status.AvailableReplicas != 2 {
+		t.Errorf("available replicas = %d after deploy --wait, want 2", dep.Status.AvailableReplicas)
+	}
+	if dep.Labels["app.kubernetes.io/managed-by"] != "ast" || dep.Labels["app.kubernetes.io/name"] != "web" {
+		t.Errorf("labels = %v", dep.Labels)
+	}
+	env := map[string]corev1.EnvVar{}
+	for _, e := range dep.Spec.Template.Spec.Containers[0].Env {
+		env[e.Name] = e
+	}
+	if e := env["LOG_LEVEL"]; e.Value != "info" {
+		t.Errorf("LOG_LEVEL is not the literal value info")
+	}
+	for _, k := range []string{"API_KEY", "TOKEN"} {
+		if e := env[k]; e.Value != "" || e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil || e.ValueFrom.SecretKeyRef.Name != "ast-web" {
+			t.Errorf("%s is not a secretKeyRef into ast-web", k)
+		}
+	}
+	sec, err := s.c.admin.CoreV1().Secrets(s.c.ns).Get(ctx, "ast-web", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(sec.Data["API_KEY"]) != canary1 || string(sec.Data["TOKEN"]) != canaryFlag {
+		t.Errorf("the Secret does not hold the resolved values")
+	}
+	if _, ok := sec.Data["LOG_LEVEL"]; ok {
+		t.Errorf("the Secret holds the blueprint literal LOG_LEVEL")
+	}
+
+	// Unchanged redeploy: nothing written.
+	r = record(s.must("", "blueprint", "deploy", "web", "--var", "TOKEN="+canaryFlag, "--target", "k"))
+	dep2, _ := s.c.admin.AppsV1().Deployments(s.c.ns).Get(ctx, "web", metav1.GetOptions{})
+	sec2, _ := s.c.admin.CoreV1().Secrets(s.c.ns).Get(ctx, "ast-web", metav1.GetOptions{})
+	if dep2.ResourceVersion != dep.ResourceVersion || sec2.ResourceVersion != sec.ResourceVersion {
+		t.Errorf("an unchanged redeploy wrote: resourceVersions %s->%s, %s->%s", dep.ResourceVersion, dep2.ResourceVersion, sec.ResourceVersion, sec2.ResourceVersion)
+	}
+	if !strings.Contains(r.errOut, "Unchanged") {
+		t.Errorf("an unchanged redeploy does not say so: %s", r.errOut)
+	}
+
+	// Updated entry: Secret updated, pod template changed, pods rolled.
+	s.must(canary2, "secrets", "update", "API_KEY")
+	record(s.must("", "blueprint", "deploy", "web", "--timeout", "90s", "--var", "TOKEN="+canaryFlag, "--target", "k"))
+	dep3, _ := s.c.admin.AppsV1().Deployments(s.c.ns).Get(ctx, "web", metav1.GetOptions{})
+	sec3, _ := s.c.admin.CoreV1().Secrets(s.c.ns).Get(ctx, "ast-web", metav1.GetOptions{})
+	if string(sec3.Data["API_KEY"]) != canary2 {
+		t.Errorf("the Secret was not updated with the entry's new value")
+	}
+	h1, h3 := dep.Spec.Template.Annotations["ast.dev/template-hash"], dep3.Spec.Template.Annotations["ast.dev/template-hash"]
+	if h1 == "" || h1 == h3 {
+		t.Errorf("the pod template hash did not change (%q -> %q)", h1, h3)
+	}
+	if dep3.Generation <= dep.Generation || dep3.Status.UpdatedReplicas != 2 || dep3.Status.AvailableReplicas != 2 {
+		t.Errorf("no completed roll: generation %d->%d, updated %d, available %d", dep.Generation, dep3.Generation, dep3.Status.UpdatedReplicas, dep3.Status.AvailableReplicas)
+	}
+
+	// blueprint list shows it, from the target.
+	r = record(s.must("", "blueprint", "list", "--output", "json"))
+	var listed []map[string]any
+	if err := json.Unmarshal([]byte(r.out), &listed); err != nil {
+		t.Fatalf("blueprint list: %v\n%s", err, r.out)
+	}
+	found := false
+	for _, a := range listed {
+		if a["agent"] == "web" && a["target"] == "k" && a["image"] == pause && a["desired"] == float64(2) {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("blueprint list does not show web on target k with its image and replicas:\n%s", r.out)
+	}
+
+	// Logs: containers never start here, so only the request and its error are tested.
+	r = record(s.run("", "blueprint", "logs", "web"))
+	if r.code == 0 && r.out != "" {
+		t.Logf("logs unexpectedly answered: %q", r.out)
+	}
+
+	// Canary sweep: every object the API server holds in the namespace except the Secret,
+	// with managedFields; ast's output; ast's files.
+	for name, c := range map[string]string{"entry": canary1, "updated entry": canary2, "--var literal": canaryFlag} {
+		if where := sweepAPI(t, s.c, c); where != "" {
+			t.Errorf("the %s value appears in %s", name, where)
+		}
+		if strings.Contains(outputs.String(), c) {
+			t.Errorf("the %s value appears in ast's output", name)
+		}
+		if where := sweepFiles(filepath.Join(s.root, "state"), c); where != "" {
+			t.Errorf("the %s value appears in ast's state file %s", name, where)
+		}
+		if s.c.etcdDir != "" {
+			if where := sweepFiles(s.c.etcdDir, c); where != "" {
+				t.Errorf("the %s value appears in etcd's files (%s): encryption at rest is not in effect", name, where)
+			}
+		}
+	}
+
+	// Stop: both objects gone.
+	s.must("", "blueprint", "stop", "web")
+	if _, err := s.c.admin.AppsV1().Deployments(s.c.ns).Get(ctx, "web", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("the Deployment is still there after stop (%v)", err)
+	}
+	if _, err := s.c.admin.CoreV1().Secrets(s.c.ns).Get(ctx, "ast-web", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("the Secret is still there after stop (%v)", err)
+	}
+	if r := s.run("", "target", "remove", "k"); r.code != 0 {
+		t.Errorf("target remove after stop: exit %d: %s", r.code, r.errOut)
+	}
+}
+
+// sweepAPI GETs every kind of object in the namespace (as JSON, with managedFields) and
+// returns where canary appears, or "". The agents' Secrets are the only place it may be.
+func sweepAPI(t *testing.T, c *cluster, canary string) string {
+	t.Helper()
+	ctx := context.Background()
+	rest := c.admin.Discovery().RESTClient()
+	lists, err := c.admin.Discovery().ServerPreferredNamespacedResources()
+	if err != nil && len(lists) == 0 {
+		t.Fatalf("discovery: %v", err)
+	}
+	for _, l := range lists {
+		for _, r := range l.APIResources {
+			if !strings.Contains(strings.Join(r.Verbs, ","), "list") || strings.Contains(r.Name, "/") {
+				continue
+			}
+			prefix := "/apis/" + l.GroupVersion
+			if l.GroupVersion == "v1" {
+				prefix = "/api/v1"
+			}
+			raw, err := rest.Get().AbsPath(prefix, "namespaces", c.ns, r.Name).DoRaw(ctx)
+			if err != nil {
+				continue
+			}
+			var list struct {
+				Items []json.RawMessage `json:"items"`
+			}
+			_ = json.Unmarshal(raw, &list)
+			for _, item := range list.Items {
+				var meta struct {
+					Metadata struct {
+						Name string `json:"name"`
+					} `json:"metadata"`
+				}
+				_ = json.Unmarshal(item, &meta)
+				if r.Name == "secrets" && strings.HasPrefix(meta.Metadata.Name, "ast-") {
+					continue
+				}
+				if bytes.Contains(item, []byte(canary)) {
+					return r.Name + "/" + meta.Metadata.Name
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// sweepFiles returns the first file under dir whose bytes hold canary, or "".
+func sweepFiles(dir, canary string) string {
+	found := ""
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || found != "" {
+			return nil
+		}
+		if b, err := os.ReadFile(p); err == nil && bytes.Contains(b, []byte(canary)) {
+			found = p
+		}
+		return nil
+	})
+	return found
+}
+
+func TestUnschedulableRolloutReportsReason(t *testing.T) {
+	s := newSandbox(t)
+	s.blueprint("huge", "image: "+pause+"\nkubernetes:\n  resources:\n    requests: {cpu: \"1000\"}\n")
+	s.stopAfter("huge")
+	start := time.Now()
+	r := s.run("", "blueprint", "deploy", "huge", "--target", "k", "--timeout", "8s")
+	took := time.Since(start)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", r.code, r.errOut)
+	}
+	for _, want := range []string{"did not complete within 8s", "Unschedulable", "Insufficient cpu", "namespace " + s.c.ns} {
+		if !strings.Contains(r.errOut, want) {
+			t.Errorf("the error does not say %q:\n%s", want, r.errOut)
+		}
+	}
+	if took > 40*time.Second {
+		t.Errorf("the failed rollout took %s to report (timeout 8s)", took)
+	}
+	s.must("", "blueprint", "stop", "huge", "--target", "k")
+}
+
+func TestLeastPrivilegeRefusedOutsideItsNamespace(t *testing.T) {
+	s := newSandbox(t)
+	s.must("", "target", "add", "elsewhere", "--type", "kubernetes", "--set", "kubeconfig="+s.c.kubecfg, "--set", "namespace=other-ns")
+	s.blueprint("outside", "image: "+pause+"\n")
+	r := s.run("", "blueprint", "deploy", "outside", "--target", "elsewhere")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s", r.code, r.errOut)
+	}
+	for _, want := range []string{"namespace other-ns", "may not get secret ast-outside", `cannot get resource "secrets"`, "Role"} {
+		if !strings.Contains(r.errOut, want) {
+			t.Errorf("the refusal does not say %q:\n%s", want, r.errOut)
+		}
+	}
+}
+
+func TestRefusals(t *testing.T) {
+	s := newSandbox(t)
+	ctx := context.Background()
+	// An object of the agent's name that ast does not manage.
+	if _, err := s.c.admin.CoreV1().Secrets(s.c.ns).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "ast-theirs"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	s.stopAfter("theirs")
+	s.blueprint("theirs", "image: "+pause+"\n")
+	if r := s.run("", "blueprint", "deploy", "theirs", "--target", "k", "--wait=false"); r.code != 1 || !strings.Contains(r.errOut, "not managed by ast") || !strings.Contains(r.errOut, "--adopt") {
+		t.Errorf("an unmanaged Secret: exit %d: %s", r.code, r.errOut)
+	}
+	s.must("", "blueprint", "deploy", "theirs", "--target", "k", "--wait=false", "--adopt")
+
+	tests := []struct {
+		name, agent, blueprint, want string
+	}{
+		{"underscore in the agent name", "my_agent", "image: x\n", "cannot be a Kubernetes object name"},
+		{"workdir", "wd", "image: x\nworkdir: ..\n", ":2: workdir: has no meaning on kubernetes"},
+		{"no image", "noimage", "command: [x]\n", "image: missing field"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s.blueprint(tt.agent, tt.blueprint)
+			r := s.run("", "blueprint", "deploy", tt.agent, "--target", "k")
+			if r.code == 0 || !strings.Contains(r.errOut, tt.want) {
+				t.Errorf("exit %d, want an error saying %q: %s", r.code, tt.want, r.errOut)
+			}
+		})
+	}
+
+	// A kubeconfig others can write is refused.
+	loose := filepath.Join(s.root, "loose.kubeconfig")
+	b, _ := os.ReadFile(s.c.kubecfg)
+	if err := os.WriteFile(loose, b, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Chmod(loose, 0o666)
+	if r := s.run("", "target", "add", "loose", "--type", "kubernetes", "--set", "kubeconfig="+loose); r.code == 0 || !strings.Contains(r.errOut, "chmod go-w") {
+		t.Errorf("a group/world-writable kubeconfig: exit %d: %s", r.code, r.errOut)
+	}
+	if r := s.run("", "target", "add", "rel", "--type", "kubernetes", "--set", "kubeconfig=kube.yaml"); r.code == 0 || !strings.Contains(r.errOut, "not an absolute path") {
+		t.Errorf("a relative kubeconfig: exit %d: %s", r.code, r.errOut)
+	}
+	// Removing a target while an agent runs there.
+	if r := s.run("", "target", "remove", "k"); r.code == 0 || !strings.Contains(r.errOut, "theirs") {
+		t.Errorf("target remove with an agent on it: exit %d: %s", r.code, r.errOut)
+	}
+	s.must("", "blueprint", "stop", "theirs")
+}

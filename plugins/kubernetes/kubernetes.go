@@ -1,0 +1,220 @@
+// Package kubernetes is ast's Kubernetes deploy target (the plugin ast-target-kubernetes).
+// A deploy writes, by server-side apply with field manager "ast", a Secret ast-AGENT
+// holding the resolved values of the sensitive variables only, and a Deployment AGENT whose
+// container env has blueprint literals as value and everything else as secretKeyRef into
+// that Secret. Both carry app.kubernetes.io/name=AGENT and app.kubernetes.io/managed-by=ast;
+// the Deployment's annotation ast.dev/sources lists each variable's source (never a
+// value), and its pod template's annotation ast.dev/template-hash changes exactly when
+// a source, a value or the blueprint does, so pods roll only then.
+package kubernetes
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	k8s "k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/ast-cli/ast/pluginsdk"
+)
+
+// Version is the plugin's version, set at build time.
+var Version = "dev"
+
+// FieldManager is the server-side apply field manager of everything ast writes.
+const FieldManager = "ast"
+
+// Labels and annotations ast puts on what it writes.
+const (
+	LabelName           = "app.kubernetes.io/name"
+	LabelManagedBy      = "app.kubernetes.io/managed-by"
+	ManagedByAST        = "ast"
+	AnnotationSources   = "ast.dev/sources"
+	AnnotationTemplate  = "ast.dev/template-hash"
+	AnnotationBlueprint = "ast.dev/blueprint-digest"
+)
+
+// Target implements pluginsdk.Target on a Kubernetes cluster.
+type Target struct {
+	name      string
+	context   string // the kubeconfig context used
+	server    string
+	namespace string
+	client    k8s.Interface
+	// poll is how often waits look again.
+	poll time.Duration
+}
+
+// New returns an unconfigured target.
+func New() *Target { return &Target{poll: 500 * time.Millisecond} }
+
+// Settings are the target's settings.
+var Settings = []string{"kubeconfig", "context", "namespace"}
+
+// Info implements pluginsdk.Target.
+func (t *Target) Info(context.Context) (pluginsdk.Info, error) {
+	return pluginsdk.Info{Name: "kubernetes", Version: Version, Protocol: pluginsdk.TargetProtocolVersion}, nil
+}
+
+// Configure implements pluginsdk.Target: settings kubeconfig (absolute; default
+// $KUBECONFIG, else ~/.kube/config), context (default the current one), namespace (default
+// the context's, else default). Each kubeconfig file passes checkKubeconfig. The cluster
+// is not contacted.
+func (t *Target) Configure(_ context.Context, target string, settings map[string]string) error {
+	for k := range settings {
+		if !contains(Settings, k) {
+			return pluginsdk.Errorf(pluginsdk.ErrInvalidArgument, "unknown setting %q (kubernetes targets take %s)", k, strings.Join(Settings, ", "))
+		}
+	}
+	var files []string
+	switch {
+	case settings["kubeconfig"] != "":
+		files = []string{settings["kubeconfig"]}
+	case os.Getenv("KUBECONFIG") != "":
+		for _, f := range filepath.SplitList(os.Getenv("KUBECONFIG")) {
+			if f != "" {
+				files = append(files, f)
+			}
+		}
+	default:
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return pluginsdk.Errorf(pluginsdk.ErrInvalidArgument, "no kubeconfig setting, no $KUBECONFIG and no home directory")
+		}
+		files = []string{filepath.Join(home, ".kube", "config")}
+	}
+	for _, f := range files {
+		if err := checkKubeconfig(f); err != nil {
+			return err
+		}
+	}
+	rules := &clientcmd.ClientConfigLoadingRules{Precedence: files}
+	if len(files) == 1 {
+		rules = &clientcmd.ClientConfigLoadingRules{ExplicitPath: files[0]}
+	}
+	overrides := &clientcmd.ConfigOverrides{CurrentContext: settings["context"]}
+	if ns := settings["namespace"]; ns != "" {
+		overrides.Context.Namespace = ns
+	}
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
+	raw, err := cc.RawConfig()
+	if err != nil {
+		return pluginsdk.Errorf(pluginsdk.ErrInvalidArgument, "reading the kubeconfig: %v", err)
+	}
+	t.context = settings["context"]
+	if t.context == "" {
+		t.context = raw.CurrentContext
+	}
+	if _, ok := raw.Contexts[t.context]; !ok {
+		return pluginsdk.Errorf(pluginsdk.ErrInvalidArgument, "the kubeconfig (%s) has no context %q", strings.Join(files, ":"), t.context)
+	}
+	rc, err := cc.ClientConfig()
+	if err != nil {
+		return pluginsdk.Errorf(pluginsdk.ErrInvalidArgument, "kubeconfig context %s: %v", t.context, err)
+	}
+	rc.UserAgent = "ast-target-kubernetes/" + Version
+	if t.namespace, _, err = cc.Namespace(); err != nil {
+		return pluginsdk.Errorf(pluginsdk.ErrInvalidArgument, "kubeconfig context %s: %v", t.context, err)
+	}
+	if t.client, err = k8s.NewForConfig(rc); err != nil {
+		return pluginsdk.Errorf(pluginsdk.ErrInvalidArgument, "kubeconfig context %s: %v", t.context, err)
+	}
+	t.name, t.server = target, rc.Host
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+var objectNameRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+
+// ObjectNameRule is the rule an agent name must follow on this target (a DNS-1123 label:
+// the Deployment is named after the agent, and labels carry it).
+const ObjectNameRule = "on kubernetes an agent name is 1 to 63 lowercase letters, digits or '-', starting and ending with a letter or digit (no '_')"
+
+func checkAgent(agent string) error {
+	if len(agent) > 63 || !objectNameRE.MatchString(agent) {
+		return pluginsdk.Errorf(pluginsdk.ErrInvalidArgument, "agent name %q cannot be a Kubernetes object name: %s", agent, ObjectNameRule)
+	}
+	return nil
+}
+
+// where says where the agent's objects are, for messages.
+func (t *Target) where() string {
+	return fmt.Sprintf("cluster %s (%s), namespace %s", t.context, t.server, t.namespace)
+}
+
+// apiError turns an API error into a pluginsdk error that names the cluster, namespace,
+// object and what was refused. The API server's own text is kept (it names the verb,
+// resource and identity) but it never holds a value: ast sends values only in a Secret's
+// data, which error texts do not echo.
+func (t *Target) apiError(verb, object string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var status apierrors.APIStatus
+	msg := err.Error()
+	if errors.As(err, &status) {
+		msg = status.Status().Message
+	}
+	where := t.where()
+	switch {
+	case apierrors.IsForbidden(err):
+		return pluginsdk.Errorf(pluginsdk.ErrPermissionDenied, "%s: may not %s %s: %s (the identity needs the Role of README \"Deploy to Kubernetes\")", where, verb, object, msg)
+	case apierrors.IsUnauthorized(err):
+		return pluginsdk.Errorf(pluginsdk.ErrPermissionDenied, "%s: the API server refused the credentials of context %s (%s)", where, t.context, msg)
+	case apierrors.IsNotFound(err) && strings.Contains(msg, "namespaces"):
+		return pluginsdk.Errorf(pluginsdk.ErrNotFound, "%s: namespace %s does not exist (create it, or set the target's namespace)", where, t.namespace)
+	case apierrors.IsNotFound(err):
+		return pluginsdk.Errorf(pluginsdk.ErrNotFound, "%s: %s not found", where, object)
+	case apierrors.IsConflict(err):
+		return pluginsdk.Errorf(pluginsdk.ErrFailedPrecondition, "%s: %s: fields ast writes are managed by another field manager: %s (change them back, or deploy with --adopt to take them over)", where, object, msg)
+	case apierrors.IsInvalid(err):
+		return pluginsdk.Errorf(pluginsdk.ErrInvalidArgument, "%s: %s is invalid: %s", where, object, msg)
+	}
+	var uerr *url.Error
+	var nerr net.Error
+	if errors.As(err, &uerr) || errors.As(err, &nerr) {
+		return pluginsdk.Errorf(pluginsdk.ErrUnavailable, "%s: cannot reach the API server: %v", where, err)
+	}
+	return pluginsdk.Errorf(pluginsdk.ErrUnavailable, "%s: %s %s: %s", where, verb, object, msg)
+}
+
+// managed reports whether an object's labels say ast manages it.
+func managed(m metav1.Object) bool { return m.GetLabels()[LabelManagedBy] == ManagedByAST }
+
+// Status implements pluginsdk.Target: one List of the namespace's Deployments labelled
+// managed-by=ast.
+func (t *Target) Status(ctx context.Context, agents []string) ([]pluginsdk.AgentStatus, error) {
+	list, err := t.client.AppsV1().Deployments(t.namespace).List(ctx, metav1.ListOptions{LabelSelector: LabelManagedBy + "=" + ManagedByAST})
+	if err != nil {
+		return nil, t.apiError("list", "deployments", err)
+	}
+	var out []pluginsdk.AgentStatus
+	for i := range list.Items {
+		d := &list.Items[i]
+		if len(agents) > 0 && !contains(agents, d.Name) {
+			continue
+		}
+		out = append(out, t.status(d))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Agent < out[j].Agent })
+	return out, nil
+}
