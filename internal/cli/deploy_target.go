@@ -271,6 +271,9 @@ func (a agentTarget) find(paths func() (config.Paths, error), localStore deploy.
 	if a.Target != "" {
 		return a.Target, nil
 	}
+	if a.TargetConfig == nil { // no targets wired in (tests of the local target)
+		return config.TargetLocal, nil
+	}
 	cfg, err := a.TargetConfig()
 	if err != nil {
 		return "", err
@@ -318,6 +321,9 @@ func logsOnTarget(ctx context.Context, a agentTarget, ios *IOStreams, agent, nam
 // "unreachable" (and the reason on stderr). byAgent holds the local rows: a blueprint
 // that is deployed only on a target is not listed twice.
 func (o *BlueprintListOptions) listTargets(ctx context.Context, byAgent map[string]*listedAgent) ([]*listedAgent, error) {
+	if o.TargetConfig == nil { // no targets wired in (tests of the local target)
+		return nil, nil
+	}
 	cfg, err := o.TargetConfig()
 	if err != nil {
 		return nil, err
