@@ -154,6 +154,7 @@ func TestOutputSanitized(t *testing.T) {
 		{args: []string{"run", "--var", "A=@MISSING", "--", "true"}},
 		{args: []string{"run", "--", "/nonexistent/" + d}},
 		{args: []string{"plugin", "list"}},
+		{args: []string{"version"}},
 		{args: []string{"account", "list"}, quiet: true},
 		{args: []string{"account", "show", "h"}},
 		{args: []string{"blueprint", "list"}},
@@ -166,7 +167,7 @@ func TestOutputSanitized(t *testing.T) {
 		{args: []string{"blueprint", "logs", d}},
 	}
 	for _, c := range cases {
-		name := strings.Join(c.args[:2], " ")
+		name := strings.Join(c.args[:min(2, len(c.args))], " ")
 		for _, tty := range []bool{false, true} {
 			var stdout, stderr string
 			if tty {
