@@ -21,6 +21,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"syscall"
 
 	"go.yaml.in/yaml/v3"
 
@@ -167,13 +168,21 @@ func Load(agent string, dirs []string, cwd string) (*Blueprint, error) {
 }
 
 // ReadFile reads and parses the blueprint of agent at path (see Parse). Files larger than
-// MaxBlueprintBytes are refused.
+// MaxBlueprintBytes are refused, and so is anything but a regular file, checked on the
+// opened descriptor: the file is opened without blocking, so a FIFO planted in a
+// repository's blueprints/ (or swapped in after Find's stat) cannot hang `blueprint
+// list` or `deploy` in open(2), where no signal reaches it.
 func ReadFile(agent, path, cwd string) (*Blueprint, error) {
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("reading blueprint: %w", err)
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return nil, fmt.Errorf("reading blueprint %s: %w", path, err)
+	} else if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("blueprint %s is not a regular file", path)
+	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxBlueprintBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading blueprint %s: %w", path, err)
