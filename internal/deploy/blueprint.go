@@ -336,7 +336,7 @@ func Parse(agent, path string, data []byte, cwd string) (*Blueprint, error) {
 			}
 			bp.Description = s
 		default:
-			probs = append(probs, Problem{Line: k.Line, Field: name,
+			probs = append(probs, Problem{Line: k.Line, Field: unknownFieldName(name),
 				Msg: "unknown field (a blueprint has " + strings.Join(blueprintFields, ", ") + ")"})
 		}
 	}
@@ -541,6 +541,20 @@ func parseEnv(n *yaml.Node) ([]refs.Var, []Problem) {
 
 // keyForMessage quotes a variable name for a message. Keys are names, not values, but a
 // long or odd key is cut so that a value pasted in its place does not fill the screen.
+// unknownFieldName is how a top-level key that is no blueprint field is named in a message:
+// itself when it looks like a field name (a misspelling to correct), else a placeholder.
+// A repository's blueprints/AGENT.yaml may be a symbolic link to a file of the user's
+// whose lines parse as keys (/etc/shadow's "root:$6$...:" lines do): their text must not
+// reach the terminal or a CI log.
+func unknownFieldName(k string) string {
+	if fieldNameRE.MatchString(k) {
+		return k
+	}
+	return "(a key that is not a field name)"
+}
+
+var fieldNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_-]{0,31}$`)
+
 func keyForMessage(k string) string {
 	if len(k) > 40 {
 		return fmt.Sprintf("%.40q...", k)

@@ -79,6 +79,8 @@ env:
 				Workdir: cwd, Env: []refs.Var{{Key: "A", Ref: "B"}, {Key: "C", Ref: "B"}}},
 		},
 		{name: "unknown field", yaml: "command: [x]\ncomand: [y]\n", errHas: []string{":2:", `comand: unknown field`}},
+		{name: "unknown key that is no field name is not quoted", yaml: "command: [x]\nroot:$6$salt$PASTED:20228:0:99999:7:::\n",
+			errHas: []string{":2:", "(a key that is not a field name): unknown field"}},
 		{name: "missing command", yaml: "env: {A: b}\n", errHas: []string{"command: missing field"}},
 		{name: "empty file", yaml: "", errHas: []string{"command: missing field"}},
 		{name: "only a comment", yaml: "# nothing\n", errHas: []string{"command: missing field"}},
