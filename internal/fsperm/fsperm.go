@@ -153,23 +153,44 @@ func CheckFile(f *os.File, kind Kind) error {
 	return CheckInfo(f.Name(), fi, kind)
 }
 
-// CheckDirs checks each existing directory of dirs; a missing one is skipped (it will be
-// created 0700 when needed).
+// CheckDirs checks each existing directory of dirs and every existing ancestor of it; a
+// missing one is skipped (it will be created 0700 when needed).
 func CheckDirs(dirs ...string) error {
 	for _, d := range dirs {
 		if err := CheckPath(d, Dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		if err := checkAncestors(d); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// EnsureDir makes sure dir exists and passes the rule: an existing dir is checked; a
-// missing one is created, with its missing parents, mode 0700 (set by chmod, whatever
-// the umask). Existing parents are not judged: they are where the user keeps their
-// files (~/.local/share), not ast's. A file in a directory's place is an *Error. synced,
-// when not nil, is called with the parent of each directory created (to fsync it).
+// checkAncestors applies the directory rule to every existing ancestor of dir, up to /
+// (as ssh's StrictModes does): whoever can rename an entry of an ancestor can move ast's
+// store away or put a tree of their own in its place. Root-owned sticky directories
+// (/tmp) pass.
+func checkAncestors(dir string) error {
+	for d := filepath.Dir(filepath.Clean(dir)); ; d = filepath.Dir(d) {
+		if err := CheckPath(d, Dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		if d == filepath.Dir(d) {
+			return nil
+		}
+	}
+}
+
+// EnsureDir makes sure dir exists and passes the rule, and so does every existing
+// ancestor: an existing dir is checked; a missing one is created, with its missing
+// parents, mode 0700 (set by chmod, whatever the umask). A file in a directory's place
+// is an *Error. synced, when not nil, is called with the parent of each directory
+// created (to fsync it).
 func EnsureDir(dir string, synced func(parent string) error) error {
+	if err := checkAncestors(dir); err != nil {
+		return err
+	}
 	fi, err := os.Stat(dir)
 	switch {
 	case err == nil:

@@ -137,6 +137,7 @@ func TestEnsureDir(t *testing.T) {
 	old := syscall.Umask(0)
 	defer syscall.Umask(old)
 	root := t.TempDir()
+	os.Chmod(root, 0o700) // t.TempDir makes it 0777 under umask 0
 	d := filepath.Join(root, "a", "b")
 	var synced []string
 	if err := EnsureDir(d, func(p string) error { synced = append(synced, p); return nil }); err != nil {
@@ -176,4 +177,29 @@ func TestLockExcludes(t *testing.T) {
 		t.Fatal(err)
 	}
 	unlock2()
+}
+
+// An ancestor others can write (not a root-owned sticky one) lets them move ast's
+// directories away: refused, naming the ancestor.
+func TestAncestorWritableByOthers(t *testing.T) {
+	root := t.TempDir()
+	open := filepath.Join(root, "open")
+	if err := os.Mkdir(open, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(open, 0o777)
+	for name, err := range map[string]error{
+		"EnsureDir": EnsureDir(filepath.Join(open, "ast", "vaults"), nil),
+		"CheckDirs": CheckDirs(filepath.Join(open, "ast")),
+	} {
+		if !strings.Contains(errString(err), "chmod go-w "+open) {
+			t.Errorf("%s under a 0777 ancestor: %v, want refused with chmod go-w %s", name, err, open)
+		}
+	}
+	os.Chmod(open, os.ModeSticky|0o777) // sticky, but not root's unless the test runs as root
+	if os.Geteuid() == 0 {
+		if err := EnsureDir(filepath.Join(open, "ast"), nil); err != nil {
+			t.Errorf("under a root-owned sticky ancestor: %v, want accepted", err)
+		}
+	}
 }
