@@ -137,6 +137,9 @@ func (c *client) toWriteError(op, name string, err error, value string) error {
 	if mapped == nil || errors.As(err, &pe) {
 		return mapped // nil, or ast's own error
 	}
+	if httpStatus(err) == 0 && apiCode(err) == "" && errors.Is(mapped, pluginsdk.ErrUnavailable) {
+		return mapped // no answer (a timeout, a refused connection): no server text to quote
+	}
 	if _, ok := pluginsdk.Scrub(err.Error(), value); ok {
 		return mapped
 	}
