@@ -28,7 +28,6 @@ import (
 // can become without creating users.
 const attackerID = 65534
 
-
 func skipUnlessRoot(t *testing.T) {
 	t.Helper()
 	if os.Geteuid() != 0 {
