@@ -24,10 +24,12 @@ import (
 func TestModes(t *testing.T) {
 	for _, umask := range []int{0, 0o077, 0o022} {
 		t.Run(fmt.Sprintf("umask %04o", umask), func(t *testing.T) {
+			// The test's own directory is made first: under umask 0 it would be 0777, an
+			// ancestor other users could write, which the backend refuses.
+			dir := filepath.Join(t.TempDir(), "data")
 			old := syscall.Umask(umask)
 			defer syscall.Umask(old)
 
-			dir := filepath.Join(t.TempDir(), "data")
 			b := newBackend(t, dir, "default")
 			mustSucceed(t, mustPut(t, b, pluginsdk.Create, secret("A", 0)))
 			mustSucceed(t, mustPut(t, b, pluginsdk.Upsert, secret("A", 1)))
