@@ -99,7 +99,12 @@ type pasteEnder struct {
 
 func (e *pasteEnder) Write(p []byte) (int, error) {
 	if !e.off && string(p) == "\r\n" {
-		e.end()
+		// One write: a reader of the terminal must never see the escape without its newline.
+		e.off = true
+		if _, err := io.WriteString(e.w, pasteOff+"\r\n"); err != nil {
+			return 0, err
+		}
+		return len(p), nil
 	}
 	return e.w.Write(p)
 }
