@@ -48,8 +48,14 @@ func System() *IOStreams {
 		if err != nil {
 			return nil, fmt.Errorf("reading from the terminal: %w", err)
 		}
-		fmt.Fprint(s.ErrOut, question)
-		fmt.Fprint(tty, pasteOn)
+		// When stderr is the terminal, paste mode and the question go out in one write, so a
+		// reader of the screen never sees one without the other.
+		if s.ErrTTY {
+			io.WriteString(s.ErrOut, pasteOn+question)
+		} else {
+			fmt.Fprint(tty, pasteOn)
+			fmt.Fprint(s.ErrOut, question)
+		}
 		echo := &pasteEnder{w: tty}
 		defer func() {
 			echo.end()
