@@ -38,12 +38,22 @@ import (
 // Plugin stdout is go-plugin's handshake channel: b must never print to it. Log through
 // NewLogger, which writes to stderr; ast shows those lines only with AST_LOG=debug.
 func Serve(b Backend) {
-	disableCoreDumps()
-	if os.Getenv(Handshake.MagicCookieKey) != Handshake.MagicCookieValue {
+	serve(Handshake, PluginSets(b), pb.Backend_Configure_FullMethodName, "plugin", func() {
 		info, _ := b.Info(context.Background())
 		fmt.Fprintf(os.Stderr, "%s is the %q backend plugin of ast (version %s, backend protocol %d).\n"+
 			"ast starts it for accounts that use this backend: ast account add NAME --backend %s\n"+
 			"It is not meant to be run by hand.\n", os.Args[0], info.Name, info.Version, ProtocolVersion, info.Name)
+	})
+}
+
+// serve is what Serve and ServeTarget share: the guarantees in Serve's doc, then
+// go-plugin's server with the handshake and plugin sets of one service, whose Configure
+// method (its full gRPC name) is accepted once. byHand says what the plugin is when it
+// was not started by ast; serve then exits with status 1.
+func serve(handshake plugin.HandshakeConfig, sets map[int]plugin.PluginSet, configure, logName string, byHand func()) {
+	disableCoreDumps()
+	if os.Getenv(handshake.MagicCookieKey) != handshake.MagicCookieValue {
+		byHand()
 		os.Exit(1)
 	}
 	// ast executes the checked file by descriptor (/proc/self/fd/N), which names the
@@ -51,14 +61,14 @@ func Serve(b Backend) {
 	setProcessName(filepath.Base(os.Args[0]))
 	closeExecutableOnExec()
 	watchParent()
-	logger := NewLogger("plugin")
+	logger := NewLogger(logName)
 	plugin.Serve(&plugin.ServeConfig{
-		HandshakeConfig:  Handshake,
-		VersionedPlugins: PluginSets(b),
+		HandshakeConfig:  handshake,
+		VersionedPlugins: sets,
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
 			return plugin.DefaultGRPCServer(append(opts,
 				grpc.Creds(sameUserCreds{uid: os.Geteuid(), log: logger}),
-				grpc.ChainUnaryInterceptor(configureOnce()),
+				grpc.ChainUnaryInterceptor(configureOnce(configure)),
 				grpc.MaxRecvMsgSize(MaxMessageBytes), grpc.MaxSendMsgSize(MaxMessageBytes)))
 		},
 		Logger: logger,
@@ -66,13 +76,14 @@ func Serve(b Backend) {
 	os.Exit(0)
 }
 
-// configureOnce returns a server interceptor that lets the first Configure call through
-// and refuses every later one with FailedPrecondition, whether the first succeeded or
-// not: a plugin serves one account for the life of its process.
-func configureOnce() grpc.UnaryServerInterceptor {
+// configureOnce returns a server interceptor that lets the first call of method (a
+// service's Configure) through and refuses every later one with FailedPrecondition,
+// whether the first succeeded or not: a plugin serves one account (or target) for the
+// life of its process.
+func configureOnce(method string) grpc.UnaryServerInterceptor {
 	var done atomic.Bool
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		if info.FullMethod == pb.Backend_Configure_FullMethodName && done.Swap(true) {
+		if info.FullMethod == method && done.Swap(true) {
 			return nil, status.Error(codes.FailedPrecondition, "this plugin was already configured: a plugin process serves one Configure")
 		}
 		return handler(ctx, req)

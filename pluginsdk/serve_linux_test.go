@@ -65,7 +65,7 @@ func TestConfigureOnce(t *testing.T) {
 	failing := func(context.Context, any) (any, error) { return nil, status.Error(codes.InvalidArgument, "bad setting") }
 	ok := func(context.Context, any) (any, error) { return "ok", nil }
 
-	once := configureOnce()
+	once := configureOnce(pb.Backend_Configure_FullMethodName)
 	if _, err := once(context.Background(), nil, configure, failing); status.Code(err) != codes.InvalidArgument {
 		t.Fatalf("first Configure: %v, want the backend's own error", err)
 	}
@@ -76,7 +76,7 @@ func TestConfigureOnce(t *testing.T) {
 		t.Errorf("List: %v", err)
 	}
 
-	once = configureOnce()
+	once = configureOnce(pb.Backend_Configure_FullMethodName)
 	var passed atomic.Int32
 	var wg sync.WaitGroup
 	for i := 0; i < 32; i++ {
