@@ -28,7 +28,7 @@ install: build
 # Every test: unit and end-to-end tests, the conformance suite of each backend against
 # real servers (Vault dev server, moto_server, a Kubernetes control plane) started by
 # scripts/with-servers, short fuzz runs.
-test: build example dev-vault
+test: build example dev-vault dev-k8s
 	scripts/with-servers $(MAKE) --no-print-directory test-unit test-fuzz
 
 test-unit:
@@ -69,7 +69,7 @@ proto:
 	  --go-grpc_out=internal/targetv1 --go-grpc_opt=paths=source_relative \
 	  proto/target.proto
 
-bench: build example dev-vault
+bench: build example dev-vault dev-k8s
 	scripts/with-servers scripts/bench
 
 clean:
