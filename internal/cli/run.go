@@ -3,8 +3,10 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os/exec"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -60,11 +62,15 @@ rest of your environment behind.`,
 		Example: `  ast run --var ANTHROPIC_API_KEY=@ -- python agent.py
   ast run --var DB_PASSWORD=@PROD_DB_PASSWORD --var MODE=prod -- ./server`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if cmd.ArgsLenAtDash() < 0 && len(args) > 0 || len(args) == 0 {
+			if len(args) == 0 {
 				return usageErrorf("run needs a command after --: ast run [--var KEY=VALUE]... -- CMD [ARG]...")
 			}
+			if cmd.ArgsLenAtDash() < 0 {
+				return usageErrorf("run needs its command after --: %s", commandAfterDash(cmd, args[0]))
+			}
 			if cmd.ArgsLenAtDash() > 0 {
-				return usageErrorf("unexpected arguments before --: %v", args[:cmd.ArgsLenAtDash()])
+				return usageErrorf("unexpected arguments before --: %v; the whole command goes after --: %s",
+					args[:cmd.ArgsLenAtDash()], commandAfterDash(cmd, args[0]))
 			}
 			return nil
 		},
@@ -73,6 +79,7 @@ rest of your environment behind.`,
 			return runRun(cmd.Context(), opts)
 		},
 	}
+	cmd.SetFlagErrorFunc(commandFlagError)
 	cmd.Flags().StringArrayVar(&opts.Vars, "var", nil, "a variable KEY=VALUE, KEY=@NAME or KEY=@ (repeatable)")
 	cmd.Flags().BoolVar(&opts.CleanEnv, "clean-env", false, "start CMD from a minimal environment (PATH, HOME, USER, LANG, LC_*, TZ, TMPDIR, TERM, ...) plus the variables, as an agent")
 	return cmd
@@ -105,6 +112,28 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 		base = deploy.AgentEnviron(base, nil)
 	}
 	return runChild(opts.IO, opts.Command, resolved.Environ(base))
+}
+
+// commandFlagError is the flag error of a command that runs another command after --
+// (ast run): a flag that comes after the first positional argument is the command's own
+// (`ast run --var R=@R sh -c 'echo $R'` fails on -c), so the error says where the command
+// goes, as kubectl exec does. Other flag errors are usage errors as they are.
+func commandFlagError(cmd *cobra.Command, err error) error {
+	if pos := cmd.Flags().Args(); len(pos) > 0 && cmd.ArgsLenAtDash() < 0 {
+		return usageErrorf("%v\nthe command to run goes after --, so that its flags are its own: %s",
+			err, commandAfterDash(cmd, pos[0]))
+	}
+	return &usageError{err}
+}
+
+// commandAfterDash is the usage line of cmd (ast run) with the command the user typed in
+// place: "ast run [--var KEY=VALUE]... -- sh [ARG]...". Only the command's first word is
+// quoted, never its arguments or the --var values (which may hold literals not meant for
+// a log).
+func commandAfterDash(cmd *cobra.Command, first string) string {
+	use, _, _ := strings.Cut(cmd.Use, " -- ")
+	_, flags, _ := strings.Cut(use, " ")
+	return fmt.Sprintf("%s %s -- %s [ARG]...", cmd.CommandPath(), flags, first)
 }
 
 // nameAccount completes a missing-entry error with the account (and, in its hint, the
