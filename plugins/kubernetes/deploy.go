@@ -205,14 +205,14 @@ func (t *Target) Deploy(ctx context.Context, w pluginsdk.Workload, opts pluginsd
 
 	oldSecret, err := t.client.CoreV1().Secrets(t.namespace).Get(ctx, sname, metav1.GetOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
-		return pluginsdk.DeployResult{}, t.apiError("get", "secret "+sname, err)
+		return pluginsdk.DeployResult{}, nothingWritten(t.apiError("get", "Secret "+sname, err))
 	}
 	if err != nil {
 		oldSecret = nil
 	}
 	oldDep, err := t.client.AppsV1().Deployments(t.namespace).Get(ctx, dname, metav1.GetOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
-		return pluginsdk.DeployResult{}, t.apiError("get", "deployment "+dname, err)
+		return pluginsdk.DeployResult{}, nothingWritten(t.apiError("get", "Deployment "+dname, err))
 	}
 	if err != nil {
 		oldDep = nil
@@ -248,15 +248,21 @@ func (t *Target) Deploy(ctx context.Context, w pluginsdk.Workload, opts pluginsd
 	// The Secret first: the Deployment's pods refer to it.
 	s, err := t.client.CoreV1().Secrets(t.namespace).Apply(ctx, p.secret, apply)
 	if err != nil {
-		return res, t.apiError("apply (patch)", "secret "+sname, err)
+		return res, nothingWritten(t.apiError("apply", "Secret "+sname, err))
 	}
-	res.Objects = append(res.Objects, objects[0])
+	secretChanged := oldSecret == nil || s.ResourceVersion != oldSecret.ResourceVersion
+	if secretChanged {
+		res.Objects = append(res.Objects, objects[0])
+	}
 	d, err := t.client.AppsV1().Deployments(t.namespace).Apply(ctx, p.deployment, apply)
 	if err != nil {
-		return res, fmt.Errorf("%w (the Secret %s was written)", t.apiError("apply (patch)", "deployment "+dname, err), sname)
+		return res, fmt.Errorf("%w; %s", t.apiError("apply", "Deployment "+dname, err), t.halfWritten(w.Agent, oldSecret == nil, secretChanged, oldDep != nil))
 	}
-	res.Objects = append(res.Objects, objects[1])
-	res.Changed = oldSecret == nil || oldDep == nil || s.ResourceVersion != oldSecret.ResourceVersion || d.ResourceVersion != oldDep.ResourceVersion
+	depChanged := oldDep == nil || d.ResourceVersion != oldDep.ResourceVersion
+	if depChanged {
+		res.Objects = append(res.Objects, objects[1])
+	}
+	res.Changed = secretChanged || depChanged
 	res.Status = t.status(d)
 	if !opts.Wait {
 		return res, nil
@@ -266,6 +272,23 @@ func (t *Target) Deploy(ctx context.Context, w pluginsdk.Workload, opts pluginsd
 		res.Status = t.status(d)
 	}
 	return res, err
+}
+
+// nothingWritten adds to the error of a deploy that failed before its first write that
+// nothing was written.
+func nothingWritten(err error) error { return fmt.Errorf("%w; nothing was written", err) }
+
+// halfWritten says what a deploy whose Deployment was refused left behind: nothing, or
+// the Secret it created or updated (and what that means for the pods).
+func (t *Target) halfWritten(agent string, created, changed, depExists bool) string {
+	sname := secretName(agent)
+	switch {
+	case !changed:
+		return "nothing was written (Secret " + sname + " was already as asked)"
+	case created && !depExists:
+		return fmt.Sprintf("Secret %s was created and nothing uses it yet (ast blueprint stop %s --target %s removes it)", sname, agent, t.name)
+	}
+	return fmt.Sprintf("Secret %s was updated with the new values but the Deployment was not: running pods keep their values, and pods that start from now on read the new ones", sname)
 }
 
 // isNil reports whether a metav1.Object interface holds a nil pointer.
@@ -337,7 +360,7 @@ func (t *Target) waitRollout(ctx context.Context, d *appsv1.Deployment, timeout 
 		}
 		nd, err := t.client.AppsV1().Deployments(t.namespace).Get(ctx, d.Name, metav1.GetOptions{})
 		if err != nil {
-			return d, t.apiError("get", "deployment "+d.Name, err)
+			return d, t.apiError("get", "Deployment "+d.Name, err)
 		}
 		d = nd
 	}

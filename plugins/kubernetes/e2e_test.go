@@ -13,9 +13,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +26,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	k8s "k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 )
@@ -412,7 +415,7 @@ func TestLeastPrivilegeRefusedOutsideItsNamespace(t *testing.T) {
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1\n%s", r.code, r.errOut)
 	}
-	for _, want := range []string{"namespace other-ns", "may not get secret ast-outside", `cannot get resource "secrets"`, "Role"} {
+	for _, want := range []string{"namespace other-ns", "may not get Secret ast-outside", `cannot get resource "secrets"`, "Role"} {
 		if !strings.Contains(r.errOut, want) {
 			t.Errorf("the refusal does not say %q:\n%s", want, r.errOut)
 		}
@@ -468,4 +471,115 @@ func TestRefusals(t *testing.T) {
 		t.Errorf("target remove with an agent on it: exit %d: %s", r.code, r.errOut)
 	}
 	s.must("", "blueprint", "stop", "theirs")
+}
+
+// deadKubeconfig writes a copy of the least-privilege kubeconfig whose server is a
+// loopback port nothing listens on, and returns its path and that server's address.
+func (s *sandbox) deadKubeconfig() (string, string) {
+	s.t.Helper()
+	b, err := os.ReadFile(s.c.kubecfg)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	dead := "https://" + l.Addr().String()
+	l.Close()
+	re := regexp.MustCompile(`server: "?https://127\.0\.0\.1:[0-9]+"?`)
+	if !re.Match(b) {
+		s.t.Fatalf("no server in the kubeconfig %s", s.c.kubecfg)
+	}
+	p := filepath.Join(s.root, "dead.kubeconfig")
+	if err := os.WriteFile(p, re.ReplaceAll(b, []byte(`server: "`+dead+`"`)), 0o600); err != nil {
+		s.t.Fatal(err)
+	}
+	return p, dead
+}
+
+// TestFailureModes: each failure is exit 1 with an error naming the cluster (its server),
+// the namespace and the object, and saying what was written.
+func TestFailureModes(t *testing.T) {
+	s := newSandbox(t)
+	ctx := context.Background()
+	s.blueprint("fm", "image: "+pause+"\nenv:\n  MODE: one\n")
+	s.stopAfter("fm")
+
+	t.Run("unreachable API server", func(t *testing.T) {
+		kc, server := s.deadKubeconfig()
+		s.must("", "target", "add", "dead", "--type", "kubernetes", "--set", "kubeconfig="+kc)
+		start := time.Now()
+		r := s.run("", "blueprint", "deploy", "fm", "--target", "dead")
+		took := time.Since(start)
+		if r.code != 1 {
+			t.Fatalf("exit %d, want 1\n%s", r.code, r.errOut)
+		}
+		for _, want := range []string{server, "namespace " + s.c.ns, "cannot reach the API server", "Secret ast-fm", "connection refused"} {
+			if !strings.Contains(r.errOut, want) {
+				t.Errorf("the error does not say %q:\n%s", want, r.errOut)
+			}
+		}
+		if took > 15*time.Second {
+			t.Errorf("an unreachable API server took %s to report", took)
+		}
+		if r := s.run("", "blueprint", "stop", "fm", "--target", "dead"); r.code != 1 || !strings.Contains(r.errOut, server) {
+			t.Errorf("stop on an unreachable API server: exit %d: %s", r.code, r.errOut)
+		}
+		s.must("", "target", "remove", "dead", "--force")
+	})
+
+	t.Run("namespace missing", func(t *testing.T) {
+		s.must("", "target", "add", "nons", "--type", "kubernetes", "--set", "kubeconfig="+s.c.adminFile, "--set", "namespace=no-such-ns")
+		r := s.run("", "blueprint", "deploy", "fm", "--target", "nons")
+		if r.code != 1 {
+			t.Fatalf("exit %d, want 1\n%s", r.code, r.errOut)
+		}
+		for _, want := range []string{"namespace no-such-ns does not exist", "Secret ast-fm", "https://127.0.0.1:"} {
+			if !strings.Contains(r.errOut, want) {
+				t.Errorf("the error does not say %q:\n%s", want, r.errOut)
+			}
+		}
+		s.must("", "target", "remove", "nons", "--force")
+	})
+
+	t.Run("conflict with another field manager", func(t *testing.T) {
+		s.must("", "blueprint", "deploy", "fm", "--target", "k", "--wait=false")
+		// Someone scales the Deployment by hand (kubectl edit): their manager owns replicas.
+		if _, err := s.c.admin.AppsV1().Deployments(s.c.ns).Patch(ctx, "fm", types.MergePatchType,
+			[]byte(`{"spec":{"replicas":3}}`), metav1.PatchOptions{FieldManager: "kubectl-edit"}); err != nil {
+			t.Fatal(err)
+		}
+		before, _ := s.c.admin.CoreV1().Secrets(s.c.ns).Get(ctx, "ast-fm", metav1.GetOptions{})
+		r := s.run("", "blueprint", "deploy", "fm", "--target", "k", "--wait=false")
+		if r.code != 1 {
+			t.Fatalf("exit %d, want 1\n%s", r.code, r.errOut)
+		}
+		for _, want := range []string{"Deployment fm", "namespace " + s.c.ns, "field .spec.replicas is managed by \"kubectl-edit\"", "--adopt", "--force-conflicts", "nothing was written"} {
+			if !strings.Contains(r.errOut, want) {
+				t.Errorf("the error does not say %q:\n%s", want, r.errOut)
+			}
+		}
+		after, _ := s.c.admin.CoreV1().Secrets(s.c.ns).Get(ctx, "ast-fm", metav1.GetOptions{})
+		if before.ResourceVersion != after.ResourceVersion {
+			t.Errorf("the refused deploy wrote the Secret")
+		}
+
+		// A changed value: the Secret is written, the Deployment refused; the error says so.
+		r = s.run("", "blueprint", "deploy", "fm", "--target", "k", "--wait=false", "--var", "EXTRA=x")
+		if r.code != 1 || !strings.Contains(r.errOut, "Secret ast-fm was updated with the new values but the Deployment was not") {
+			t.Errorf("a refused Deployment after its Secret was written: exit %d:\n%s", r.code, r.errOut)
+		}
+
+		// --adopt takes the field over, as --force-conflicts would.
+		s.must("", "blueprint", "deploy", "fm", "--target", "k", "--wait=false", "--adopt")
+		dep, err := s.c.admin.AppsV1().Deployments(s.c.ns).Get(ctx, "fm", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *dep.Spec.Replicas != 1 {
+			t.Errorf("replicas = %d after --adopt, want the blueprint's 1", *dep.Spec.Replicas)
+		}
+		s.must("", "blueprint", "stop", "fm", "--target", "k")
+	})
 }

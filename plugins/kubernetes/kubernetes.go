@@ -59,6 +59,9 @@ type Target struct {
 // New returns an unconfigured target.
 func New() *Target { return &Target{poll: 500 * time.Millisecond} }
 
+// DialTimeout bounds one TCP connection attempt to the API server.
+const DialTimeout = 10 * time.Second
+
 // Settings are the target's settings.
 var Settings = []string{"kubeconfig", "context", "namespace"}
 
@@ -124,6 +127,9 @@ func (t *Target) Configure(_ context.Context, target string, settings map[string
 		return pluginsdk.Errorf(pluginsdk.ErrInvalidArgument, "kubeconfig context %s: %v", t.context, err)
 	}
 	rc.UserAgent = "ast-target-kubernetes/" + Version
+	// A connection that cannot be made fails in seconds, not after the system's TCP
+	// timeout (minutes): DialTimeout per attempt; TLS handshakes have client-go's 10 s.
+	rc.Dial = (&net.Dialer{Timeout: DialTimeout, KeepAlive: 30 * time.Second}).DialContext
 	if t.namespace, _, err = cc.Namespace(); err != nil {
 		return pluginsdk.Errorf(pluginsdk.ErrInvalidArgument, "kubeconfig context %s: %v", t.context, err)
 	}
@@ -181,20 +187,48 @@ func (t *Target) apiError(verb, object string, err error) error {
 	case apierrors.IsUnauthorized(err):
 		return pluginsdk.Errorf(pluginsdk.ErrPermissionDenied, "%s: the API server refused the credentials of context %s (%s)", where, t.context, msg)
 	case apierrors.IsNotFound(err) && strings.Contains(msg, "namespaces"):
-		return pluginsdk.Errorf(pluginsdk.ErrNotFound, "%s: namespace %s does not exist (create it, or set the target's namespace)", where, t.namespace)
+		return pluginsdk.Errorf(pluginsdk.ErrNotFound, "%s: cannot %s %s: namespace %s does not exist (create it, or set the target's namespace)", where, verb, object, t.namespace)
 	case apierrors.IsNotFound(err):
 		return pluginsdk.Errorf(pluginsdk.ErrNotFound, "%s: %s not found", where, object)
 	case apierrors.IsConflict(err):
-		return pluginsdk.Errorf(pluginsdk.ErrFailedPrecondition, "%s: %s: fields ast writes are managed by another field manager: %s (change them back, or deploy with --adopt to take them over)", where, object, msg)
+		return pluginsdk.Errorf(pluginsdk.ErrFailedPrecondition, "%s: %s: %s (another field manager owns fields ast sets; "+
+			"deploy with --adopt to take them over, as kubectl apply --server-side --force-conflicts does, "+
+			"or make the other manager stop setting them)", where, object, conflicts(err, msg))
 	case apierrors.IsInvalid(err):
 		return pluginsdk.Errorf(pluginsdk.ErrInvalidArgument, "%s: %s is invalid: %s", where, object, msg)
 	}
 	var uerr *url.Error
 	var nerr net.Error
 	if errors.As(err, &uerr) || errors.As(err, &nerr) {
-		return pluginsdk.Errorf(pluginsdk.ErrUnavailable, "%s: cannot reach the API server: %v", where, err)
+		return pluginsdk.Errorf(pluginsdk.ErrUnavailable, "%s: cannot reach the API server to %s %s: %v", where, verb, object, err)
 	}
 	return pluginsdk.Errorf(pluginsdk.ErrUnavailable, "%s: %s %s: %s", where, verb, object, msg)
+}
+
+// conflicts describes a server-side apply conflict: each field and the manager that owns
+// it, from the status causes ("field .spec.replicas is managed by \"kubectl-edit\""), else the
+// API server's message.
+func conflicts(err error, msg string) string {
+	var status apierrors.APIStatus
+	if !errors.As(err, &status) || status.Status().Details == nil {
+		return msg
+	}
+	var out []string
+	for _, c := range status.Status().Details.Causes {
+		if c.Type != metav1.CauseTypeFieldManagerConflict {
+			continue
+		}
+		// c.Message is `conflict with "MANAGER" using apps/v1` or `conflict with "MANAGER"`.
+		mgr := strings.TrimPrefix(c.Message, "conflict with ")
+		if i := strings.Index(mgr, " using "); i >= 0 {
+			mgr = mgr[:i]
+		}
+		out = append(out, fmt.Sprintf("field %s is managed by %s", c.Field, mgr))
+	}
+	if len(out) == 0 {
+		return msg
+	}
+	return "conflict: " + strings.Join(out, ", ")
 }
 
 // managed reports whether an object's labels say ast manages it.

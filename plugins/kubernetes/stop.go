@@ -26,13 +26,13 @@ func (t *Target) Stop(ctx context.Context, agent string, timeout time.Duration) 
 	switch {
 	case apierrors.IsNotFound(err):
 	case err != nil:
-		return false, t.apiError("get", "deployment "+agent, err)
+		return false, t.apiError("get", "Deployment "+agent, err)
 	case !managed(dep):
 		return false, pluginsdk.Errorf(pluginsdk.ErrFailedPrecondition, "%s: Deployment %s is not managed by ast; not deleting it", t.where(), agent)
 	default:
 		found = true
 		if err := t.client.AppsV1().Deployments(t.namespace).Delete(ctx, agent, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-			return true, t.apiError("delete", "deployment "+agent, err)
+			return true, t.apiError("delete", "Deployment "+agent, err)
 		}
 	}
 	sname := secretName(agent)
@@ -40,13 +40,13 @@ func (t *Target) Stop(ctx context.Context, agent string, timeout time.Duration) 
 	switch {
 	case apierrors.IsNotFound(err):
 	case err != nil:
-		return found, t.apiError("get", "secret "+sname, err)
+		return found, t.apiError("get", "Secret "+sname, err)
 	case !managed(sec):
 		return found, pluginsdk.Errorf(pluginsdk.ErrFailedPrecondition, "%s: Secret %s is not managed by ast; not deleting it", t.where(), sname)
 	default:
 		found = true
 		if err := t.client.CoreV1().Secrets(t.namespace).Delete(ctx, sname, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-			return true, t.apiError("delete", "secret "+sname, err)
+			return true, t.apiError("delete", "Secret "+sname, err)
 		}
 	}
 	deadline := time.Now().Add(timeout)
