@@ -207,6 +207,9 @@ func readValue(ctx context.Context, opts *WriteOptions) (pluginsdk.Value, error)
 			return pluginsdk.Value{}, readError("standard input", err)
 		}
 		b = trimSingleLine(b)
+		if len(b) == 0 && opts.Mode != pluginsdk.Create && (opts.Plain || opts.Secret) {
+			return pluginsdk.Value{}, kindChangeNeedsValue(opts)
+		}
 	case "-":
 		if b, err = readAllContext(ctx, opts.IO.In, limit); err != nil {
 			return pluginsdk.Value{}, readError("standard input", err)
@@ -222,6 +225,31 @@ func readValue(ctx context.Context, opts *WriteOptions) (pluginsdk.Value, error)
 		}
 	}
 	return checkValue(opts.Name, b)
+}
+
+// kindChangeNeedsValue is the error of `secrets update NAME --plain` (or --secret, or set)
+// given no value: standard input is not a terminal and is empty. A kind change is a write
+// of the value, in both directions, and ast never reads a value to write it back on its
+// own: making a secret readable must be a deliberate write of the value by someone who
+// has it (the same rule the backends keep: the kind is bound to the value's version, see
+// README "hashicorp" and "awssm"), and a read and a write by ast would silently undo an
+// update made between them. The error gives the command that does it: for a secret made
+// plain, the value from a file or stdin; for a plain variable made secret, `secrets get`
+// piped into the write, byte for byte.
+func kindChangeNeedsValue(opts *WriteOptions) error {
+	verb := map[pluginsdk.PutMode]string{pluginsdk.Update: "update", pluginsdk.Upsert: "set"}[opts.Mode]
+	acct := opts.AccountArg()
+	if opts.Plain {
+		return usageErrorf("%[1]s: no value given (standard input is empty); --plain changes the kind by writing the value again\n"+
+			"Making a secret readable must be a deliberate write of its value, so ast never does it on its own. Give the value:\n"+
+			"  ast secrets %[2]s %[1]s --plain --value-file FILE%[3]s\n"+
+			"  (or on standard input, or at the prompt on a terminal)",
+			opts.Name, verb, acct)
+	}
+	return usageErrorf("%[1]s: no value given (standard input is empty); --secret changes the kind by writing the value again\n"+
+		"A kind change is always a write of the value: ast does not read it and write it back on its own (an update made in between would be lost). For a plain variable:\n"+
+		"  ast secrets get %[1]s%[3]s | ast secrets %[2]s %[1]s --secret --value-file -%[3]s",
+		opts.Name, verb, acct)
 }
 
 // readError words a failed read of the value's source; a cancelled read stays a
