@@ -215,7 +215,7 @@ func Load(path string) (*Config, error) {
 	v := viper.NewWithOptions(viper.KeyDelimiter("::"))
 	v.SetConfigType("yaml")
 	if err := v.ReadConfig(bytes.NewReader(raw)); err != nil {
-		return nil, fmt.Errorf("config file %s: %v", path, syntaxProblem(raw, unwrapAll(err)))
+		return nil, malformed(path, "%v", syntaxProblem(raw, unwrapAll(err)))
 	}
 	if err := v.UnmarshalExact(c); err != nil {
 		// mapstructure's errors name no line; a strict YAML decoding finds the same
@@ -223,7 +223,7 @@ func Load(path string) (*Config, error) {
 		if problem := structureProblem(raw); problem != nil {
 			err = problem
 		}
-		return nil, fmt.Errorf("config file %s: %v", path, err)
+		return nil, malformed(path, "%v", err)
 	}
 	// viper folds keys to lower case and drops empty mappings; the file's own keys are
 	// checked so that "Prod:" or "prod: {}" is an error, not a silent change.
@@ -235,34 +235,55 @@ func Load(path string) (*Config, error) {
 			key := top.Accounts.Content[i]
 			name := key.Value
 			if err := ValidateAccountName(name); err != nil {
-				return nil, fmt.Errorf("config file %s: line %d: %v", path, key.Line, err)
+				return nil, malformed(path, "line %d: %v", key.Line, err)
 			}
 			if a, ok := c.Accounts[name]; !ok || a.Backend == "" {
-				return nil, fmt.Errorf("config file %s: line %d: account %s has no backend (add backend: local, hashicorp, awssm or a plugin's name)", path, key.Line, name)
+				return nil, malformed(path, "line %d: account %s has no backend (add backend: local, hashicorp, awssm or a plugin's name)", key.Line, name)
 			}
 		}
 	}
 	for name, a := range c.Accounts {
 		if err := ValidateAccountName(name); err != nil {
-			return nil, fmt.Errorf("config file %s: %v", path, err)
+			return nil, malformed(path, "%v", err)
 		}
 		if err := ValidateBackendName(a.Backend); err != nil {
-			return nil, fmt.Errorf("config file %s: account %s: %v", path, name, err)
+			return nil, malformed(path, "account %s: %v", name, err)
 		}
 		a.Name = name
 		c.Accounts[name] = a
 	}
 	for name, t := range c.Targets {
 		if err := ValidateTargetName(name); err != nil {
-			return nil, fmt.Errorf("config file %s: %v", path, err)
+			return nil, malformed(path, "%v", err)
 		}
 		if err := ValidateBackendName(t.Type); err != nil {
-			return nil, fmt.Errorf("config file %s: target %s: invalid type: %v", path, name, err)
+			return nil, malformed(path, "target %s: invalid type: %v", name, err)
 		}
 		t.Name = name
 		c.Targets[name] = t
 	}
 	return c, nil
+}
+
+// malformed is the error of a config file that Load cannot use: "config file PATH: PROBLEM"
+// and, on the next line, how to get out of it. ast never rewrites a file it cannot read
+// (account add and use re-read it first, and stop), so the fix is the user's: edit the
+// line named, or move the file away, which leaves the default account (the accounts' entries
+// stay in their backends, and return with the file).
+func malformed(path string, format string, args ...any) error {
+	return fmt.Errorf("config file %s: %s\nast does not change a config file it cannot read: fix it in an editor, "+
+		"or move it away (mv %s %s.broken) to start again from the default account "+
+		"(the entries of its accounts stay in their backends)", path, fmt.Sprintf(format, args...), shellWord(path), shellWord(path))
+}
+
+// shellWord quotes p for a POSIX shell when it holds anything but [A-Za-z0-9_./@%+=:,-].
+func shellWord(p string) string {
+	for _, r := range p {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_./@%+=:,-", r)) {
+			return "'" + strings.ReplaceAll(p, "'", `'\''`) + "'"
+		}
+	}
+	return p
 }
 
 // ValidateTargetName checks a target name: the account-name rule, and not "local" (the

@@ -33,6 +33,24 @@ func TestLoadNamesTheLine(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), p) {
 				t.Errorf("Load: %v\nwant the file and %q", err, tc.want)
 			}
+			// The way out: edit, or move the file away; ast never rewrites it.
+			if fix := "\nast does not change a config file it cannot read: fix it in an editor, or move it away (mv " + p + " " + p + ".broken)"; err != nil && !strings.Contains(err.Error(), fix) {
+				t.Errorf("Load: %v\nwant the fix %q", err, fix)
+			}
 		})
+	}
+}
+
+func TestShellWord(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"/home/me/.config/ast/config.yaml", "/home/me/.config/ast/config.yaml"},
+		{"/home/my files/config.yaml", "'/home/my files/config.yaml'"},
+		{"/tmp/it's/config.yaml", `'/tmp/it'\''s/config.yaml'`},
+		{"/tmp/$HOME/c.yaml", "'/tmp/$HOME/c.yaml'"},
+	}
+	for _, tc := range cases {
+		if got := shellWord(tc.in); got != tc.want {
+			t.Errorf("shellWord(%q) = %s, want %s", tc.in, got, tc.want)
+		}
 	}
 }
