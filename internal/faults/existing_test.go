@@ -135,3 +135,42 @@ func TestExistingSecrets(t *testing.T) {
 		t.Errorf("a missing field:\n%s", r)
 	}
 }
+
+// TestLocalFieldReferences (issue 15): the local backend's entries take @NAME#FIELD when
+// their value is a JSON object; errors name the entry, the field and the fields present,
+// never a value.
+func TestLocalFieldReferences(t *testing.T) {
+	s := newSandbox(t)
+	s.addAccounts(account{name: "dev", backend: "local"})
+	s.must(s.run("secrets", "set", "CFG", "--value", `{"user":"u-8f3a","port":5432,"tls":true,"none":null,"o":{"k":"in-obj-9c"},"a":["in-arr-7d"]}`))
+	s.must(s.run("secrets", "set", "TEXT", "--value", "not-json-4e1b"))
+	got := s.must(s.run("run", "--var", "U=@CFG#user", "--var", "P=@CFG#port", "--var", "T=@CFG#tls", "--var", "N=@CFG#none",
+		"--", "printenv", "U", "P", "T", "N")).stdout
+	if got != "u-8f3a\n5432\ntrue\nnull\n" {
+		t.Errorf("the child printed %q, want u-8f3a, 5432, true, null", got)
+	}
+	for _, tc := range []struct {
+		ref  string
+		want []string
+	}{
+		{"@CFG#o", []string{"CFG", `"o"`, "JSON object"}},
+		{"@CFG#a", []string{"CFG", `"a"`, "JSON array"}},
+		{"@CFG#host", []string{"CFG", `"host"`, `"a", "none", "o", "port", "tls", "user"`}},
+		{"@TEXT#x", []string{"TEXT", `"x"`, "not a JSON object"}},
+	} {
+		r := s.run("run", "--var", "X="+tc.ref, "--", "true")
+		if r.code != 1 {
+			t.Errorf("%s: want exit 1:\n%s", tc.ref, r)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(r.stderr, w) {
+				t.Errorf("%s: the error does not say %s:\n%s", tc.ref, w, r.stderr)
+			}
+		}
+		for _, v := range []string{"u-8f3a", "5432", "in-obj-9c", "in-arr-7d", "not-json-4e1b"} {
+			if strings.Contains(r.stderr+r.stdout, v) {
+				t.Errorf("%s: the output holds a value", tc.ref)
+			}
+		}
+	}
+}

@@ -31,6 +31,7 @@ var checks = []Check{
 	{"concurrent_writers", checkConcurrentWriters},
 	{"create_contention", checkCreateContention},
 	{"first_configure", checkFirstConfigure},
+	{"external", checkExternal},
 }
 
 const (
@@ -839,4 +840,120 @@ func putOne(c *client, e pluginsdk.Entry, mode pluginsdk.PutMode) error {
 	}
 	c.h.noLeak("Put "+mode.String(), err)
 	return err
+}
+
+// checkExternal (Config.External): entries ast did not write. The host refuses to
+// overwrite or delete them without --force, knowing them from List's External, and takes
+// @NAME#FIELD from Get's value, so:
+//   - List (with and without values) lists them as secrets, External, never with a value;
+//     an entry ast wrote is not External;
+//   - List with Fields adds their field names, sorted, names only; an ast entry has none;
+//   - Get answers the whole value (Config.External says which), External, kind secret;
+//   - a forced write (Put update) makes the entry ast's own (not External); a forced
+//     Delete removes it;
+//   - a binary secret (Config.ExternalBinary) is listed, and Get refuses it for that name
+//     alone with ErrFailedPrecondition, naming no value.
+func checkExternal(h *harness) {
+	if h.cfg.External == nil {
+		h.t.Logf("Config.External is nil: nothing checked")
+		return
+	}
+	account := h.account("")
+	c := h.connect(account)
+	own := token("external-own")
+	c.mustPut([]pluginsdk.Entry{entry("OWN", secret, own)}, pluginsdk.Create)
+	fields := map[string]string{"username": token("ext-user"), "password": token("ext-pass"), "port": "5432"}
+	withValue := map[string]string{"value": token("ext-value"), "other": token("ext-other")}
+	h.remember(fields["username"], fields["password"], withValue["value"], withValue["other"])
+	wholeJSON := h.cfg.External(h.t, account, "EXT_JSON", fields)
+	wholeValue := h.cfg.External(h.t, account, "EXT_VALUE", withValue)
+	h.remember(wholeJSON, wholeValue)
+	names := []string{"EXT_JSON", "EXT_VALUE", "OWN"}
+	if h.cfg.ExternalBinary != nil {
+		h.cfg.ExternalBinary(h.t, account, "EXT_BINARY")
+		names = []string{"EXT_BINARY", "EXT_JSON", "EXT_VALUE", "OWN"}
+	}
+	wantFields := map[string]string{"EXT_JSON": "password,port,username", "EXT_VALUE": "other,value"}
+
+	for _, opts := range []pluginsdk.ListOptions{{}, {Values: true}, {Fields: true}, {Values: true, Fields: true}} {
+		op := fmt.Sprintf("List(Values: %v, Fields: %v)", opts.Values, opts.Fields)
+		entries, err := c.b.List(h.ctx, opts)
+		h.noLeak(op, err)
+		if err != nil {
+			h.t.Fatalf("%s with entries ast did not write: %s", op, h.errText(err))
+		}
+		var got []string
+		for _, e := range entries {
+			got = append(got, e.Name)
+			switch {
+			case !e.Value.IsZero() && e.Name != "OWN":
+				h.t.Errorf("%s: external %q carries a value (%d bytes): an entry ast did not write is a secret", op, e.Name, e.Value.Len())
+			case !e.Value.IsZero():
+				h.t.Errorf("%s: secret %q carries a value (%d bytes)", op, e.Name, e.Value.Len())
+			}
+			if e.Kind != secret {
+				h.t.Errorf("%s: %q has kind %q: an entry ast did not write reads as a secret", op, e.Name, e.Kind)
+			}
+			if ext := e.Name != "OWN"; e.External != ext {
+				h.t.Errorf("%s: %q has External %v, want %v (the host refuses to overwrite or delete external entries without --force)", op, e.Name, e.External, ext)
+			}
+			for _, f := range e.Fields {
+				if h.leaked(f) {
+					h.t.Errorf("%s: a field name of %q is a value the check wrote: Fields are names only", op, e.Name)
+				}
+			}
+			want := ""
+			if opts.Fields {
+				want = wantFields[e.Name]
+			}
+			if g := strings.Join(e.Fields, ","); g != want {
+				h.t.Errorf("%s: %q has fields %q, want %q (names only, sorted, asked for with Fields, for external entries)", op, e.Name, g, want)
+			}
+		}
+		if strings.Join(got, ",") != strings.Join(names, ",") {
+			h.t.Errorf("%s: lists %s, want %s", op, quoteNames(got), quoteNames(names))
+		}
+	}
+
+	res := c.get(names)
+	for i, r := range res {
+		name := names[i]
+		var whole string
+		switch name {
+		case "EXT_BINARY":
+			c.wantCode(`Get of binary "EXT_BINARY"`, r.Err, pluginsdk.ErrFailedPrecondition)
+			continue
+		case "EXT_JSON":
+			whole = wholeJSON
+		case "EXT_VALUE":
+			whole = wholeValue
+		case "OWN":
+			whole = own
+		}
+		if r.Err != nil {
+			h.t.Errorf("Get of %q: %s", name, h.errText(r.Err))
+			continue
+		}
+		c.checkGetResult(name, want{secret, whole}, r)
+		if ext := name != "OWN"; r.Entry.External != ext {
+			h.t.Errorf("Get of %q: External is %v, want %v", name, r.Entry.External, ext)
+		}
+	}
+
+	// What --force does: the write makes the entry ast's own; the delete removes it.
+	forced := token("external-forced")
+	c.mustPut([]pluginsdk.Entry{entry("EXT_JSON", secret, forced)}, pluginsdk.Update)
+	c.mustDelete("EXT_VALUE")
+	st := state{"EXT_JSON": {secret, forced}, "OWN": {secret, own}}
+	if h.cfg.ExternalBinary != nil {
+		c.mustDelete("EXT_BINARY")
+	}
+	for name, e := range c.expect(st) {
+		if e.External {
+			h.t.Errorf("List after a forced write: %q is still External", name)
+		}
+	}
+	if r := c.get([]string{"EXT_JSON"})[0]; r.Err == nil && r.Entry.External {
+		h.t.Errorf("Get after a forced write: \"EXT_JSON\" is still External")
+	}
 }

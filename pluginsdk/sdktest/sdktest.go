@@ -30,7 +30,11 @@
 //   - no error, per name or for the call, contains a value the suite wrote;
 //   - several instances that configure one new store at once and then create one name at
 //     once all configure, and exactly one create wins (first_configure, 5 rounds behind
-//     barriers; Config.FreshStore gives each round a new store location).
+//     barriers; Config.FreshStore gives each round a new store location);
+//   - with Config.External (a backend over a store others write too), entries written
+//     behind the backend's back are listed as External secrets without a value, with field
+//     names only when asked, Get answers their whole value, and a forced write makes them
+//     ast's own (checkExternal).
 //
 // Batches are at most 50 names and are split by Info.MaxBatch. Values that are not valid
 // UTF-8 cannot cross the gRPC protocol (protobuf strings), so over gRPC the suite accepts
@@ -117,6 +121,19 @@ type Config struct {
 	// error fails the check before anything is written (ast plugin test refuses the names
 	// of configured accounts).
 	Account func(name string) error
+	// External, when set, writes an entry ast did not write, as vault kv put or aws
+	// secretsmanager create-secret would, through the store's own API and not through the
+	// backend: a secret named name in the folder of account (configured with Settings)
+	// holding fields (field name → text). It returns what Get must answer as the entry's
+	// whole value (Vault: the "value" field when there is one, else the fields as a JSON
+	// object; AWS: the SecretString, the fields as a JSON object). The external check
+	// passes without looking when it is nil (ast plugin test, backends without a store of
+	// their own).
+	External func(t T, account, name string, fields map[string]string) (whole string)
+	// ExternalBinary, when set, writes a secret ast did not write whose value is not text
+	// (an AWS SecretBinary) in the folder of account: List lists it, Get refuses it for
+	// that name alone with ErrFailedPrecondition.
+	ExternalBinary func(t T, account, name string)
 	// Leftover, when set, is told about entries a check could not remove at its end
 	// (names is nil when the account could not even be listed); the check itself has
 	// passed or failed already.
