@@ -66,6 +66,7 @@ func serve(handshake plugin.HandshakeConfig, sets map[int]plugin.PluginSet, conf
 		HandshakeConfig:  handshake,
 		VersionedPlugins: sets,
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
+			opts = append(opts, callLog(logger)...)
 			return plugin.DefaultGRPCServer(append(opts,
 				grpc.Creds(sameUserCreds{uid: os.Geteuid(), log: logger}),
 				grpc.ChainUnaryInterceptor(configureOnce(configure)),
