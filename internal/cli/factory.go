@@ -221,3 +221,12 @@ func joinNames(names []string) string {
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
+
+// plural is one when n is 1, else many: "entry"/"entries", "was"/"were". Every message
+// whose words follow a count goes through it (TestCountWords).
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

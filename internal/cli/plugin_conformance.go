@@ -336,7 +336,8 @@ func (r *suiteRun) printLeftovers(w io.Writer, privateDir bool) {
 	}
 	sort.Strings(r.left)
 	if privateDir {
-		fmt.Fprintf(w, "%d accounts kept entries the plugin could not delete; they were in the private directory, removed with it\n", len(r.left))
+		fmt.Fprintf(w, "%d %s kept entries the plugin could not delete; they were in the private directory, removed with it\n",
+			len(r.left), plural(len(r.left), "account", "accounts"))
 		return
 	}
 	fmt.Fprintf(w, "could not remove (delete these by hand):\n")

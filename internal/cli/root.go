@@ -145,7 +145,7 @@ func markGroups(cmd *cobra.Command) {
 func exactArgs(n int, what string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != n {
-			return usageErrorf("%s takes %s (got %d arguments); see '%s --help'", cmd.CommandPath(), what, len(args), cmd.CommandPath())
+			return usageErrorf("%s takes %s (got %d %s); see '%s --help'", cmd.CommandPath(), what, len(args), plural(len(args), "argument", "arguments"), cmd.CommandPath())
 		}
 		return nil
 	}

@@ -94,14 +94,14 @@ func runDelete(ctx context.Context, opts *DeleteOptions) error {
 		}
 	}
 	if len(missing) > 0 {
-		failed = append(failed, fmt.Sprintf("no entry named %s in account %s", joinNames(missing), account))
+		failed = append(failed, fmt.Sprintf("no %s named %s in account %s", plural(len(missing), "entry", "entries"), joinNames(missing), account))
 	}
 	if len(notAttempted) > 0 {
 		failed = append(failed, fmt.Sprintf("not deleted (the call stopped before them): %s", joinNames(notAttempted)))
 	}
 	if len(unknown) > 0 {
 		failed = append(failed, fmt.Sprintf("not known whether %s %s deleted (the call stopped first; ast secrets list shows what is there)",
-			joinNames(unknown), map[bool]string{true: "was", false: "were"}[len(unknown) == 1]))
+			joinNames(unknown), plural(len(unknown), "was", "were")))
 	}
 	if callErr != nil {
 		if len(failed) == 0 {

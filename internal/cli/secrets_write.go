@@ -96,7 +96,7 @@ func nameArgs(cmd *cobra.Command, args []string) error {
 	case len(args) == 2:
 		return usageErrorf("%s takes one NAME; give the value with --value VALUE, --value-file FILE or on standard input, not as a second argument", cmd.CommandPath())
 	case len(args) != 1:
-		return usageErrorf("%s takes one NAME (got %d arguments); see '%s --help'", cmd.CommandPath(), len(args), cmd.CommandPath())
+		return usageErrorf("%s takes one NAME (got %d %s); see '%s --help'", cmd.CommandPath(), len(args), plural(len(args), "argument", "arguments"), cmd.CommandPath())
 	}
 	return nil
 }
