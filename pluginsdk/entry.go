@@ -234,6 +234,11 @@ const (
 	// (Heartbeat). The SDK adds it to Info by itself; hosts call plugins without it the
 	// unary way, where results arrive only with the reply.
 	CapStream = "stream"
+	// CapDeployProgress: the target plugin's SDK serves the streaming form of Deploy, which
+	// carries the rollout's progress (ReportProgress) while Deploy waits, and what a failed
+	// Deploy had written. The SDK adds it to a target's Info by itself; hosts call targets
+	// without it the unary way (no progress; a failed Deploy's result is lost).
+	CapDeployProgress = "deploy-progress"
 )
 
 // ListOptions tunes List.

@@ -35,7 +35,11 @@ type Target interface {
 	// or with ErrUnavailable (naming the reasons) when opts.Timeout passes first. With
 	// opts.DryRun it writes nothing and returns the manifests it would write in Manifests,
 	// every value replaced by its source (w's values are empty then). An existing object
-	// ast does not manage is ErrFailedPrecondition unless opts.Adopt.
+	// ast does not manage is ErrFailedPrecondition unless opts.Adopt. While it waits it
+	// calls ReportProgress(ctx, ...) when the rollout's counts or reasons change. A Deploy
+	// that fails after writing returns what it wrote in the result beside the error, and
+	// the workload's Status when the workload is in place (a rollout that did not
+	// complete in time); Status.Agent is empty when it is not.
 	Deploy(ctx context.Context, w Workload, opts DeployOptions) (DeployResult, error)
 
 	// Status reports the named agents, or every agent ast manages on the target when
@@ -94,7 +98,8 @@ type DeployOptions struct {
 type DeployResult struct {
 	// Changed is false when every object was already as asked (nothing was written).
 	Changed bool
-	// Objects names what was written or would be ("Secret ns/ast-agent", ...).
+	// Objects names what was written ("Secret ns/ast-agent", ...): only objects that
+	// changed; in a dry run, every object the deploy would write.
 	Objects []string
 	// Manifests is the dry run's output, values replaced by their sources.
 	Manifests string
@@ -109,11 +114,15 @@ type AgentStatus struct {
 	Image   string
 	Desired int
 	Ready   int
+	// Updated counts replicas running the latest definition (0 when the target does not
+	// say).
+	Updated int
 	// Available counts replicas that have been ready long enough to serve.
 	Available int
 	// State is "available", "progressing", "stopped" or "failed".
 	State string
-	// Message is a short, value-free reason for a state other than available.
+	// Message is a short, value-free reason for a state other than available (in
+	// progress reports, why the pods are not ready yet, "; "-separated).
 	Message string
 }
 
@@ -122,4 +131,23 @@ type LogOptions struct {
 	Follow bool
 	// TailLines is how many lines of each instance's log to start with; 0: all.
 	TailLines int64
+}
+
+type progressKey struct{}
+
+// ReportProgress tells the caller of a Deploy how its rollout is going (counts, state, why
+// pods are not ready), as the target sees it while it waits. Call it when something
+// changed, not on every poll: hosts print one line per report when their output is not a
+// terminal. Safe for concurrent use; a no-op when the host did not ask for progress (an
+// older host) or after Deploy has returned.
+func ReportProgress(ctx context.Context, st AgentStatus) {
+	if fn, ok := ctx.Value(progressKey{}).(func(AgentStatus)); ok && fn != nil {
+		fn(st)
+	}
+}
+
+// WithProgress returns a context for Deploy whose progress reports fn sees as they come:
+// over gRPC on the goroutine that called Deploy, in-process on the target's goroutine.
+func WithProgress(ctx context.Context, fn func(AgentStatus)) context.Context {
+	return context.WithValue(ctx, progressKey{}, fn)
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-plugin"
@@ -64,7 +67,11 @@ func (s *targetServer) Info(ctx context.Context, _ *tpb.InfoRequest) (*tpb.InfoR
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	return &tpb.InfoResponse{Name: info.Name, Version: info.Version, Protocol: int32(info.Protocol), Capabilities: info.Capabilities}, nil
+	caps := info.Capabilities
+	if !slices.Contains(caps, CapDeployProgress) { // this SDK serves the stream, whatever the target says
+		caps = append(slices.Clip(caps), CapDeployProgress)
+	}
+	return &tpb.InfoResponse{Name: info.Name, Version: info.Version, Protocol: int32(info.Protocol), Capabilities: caps}, nil
 }
 
 func (s *targetServer) Deploy(ctx context.Context, r *tpb.DeployRequest) (*tpb.DeployResponse, error) {
@@ -73,7 +80,45 @@ func (s *targetServer) Deploy(ctx context.Context, r *tpb.DeployRequest) (*tpb.D
 	if err != nil {
 		return nil, toStatus(err)
 	}
-	return &tpb.DeployResponse{Changed: res.Changed, Objects: res.Objects, Manifests: res.Manifests, Status: statusToProto(res.Status)}, nil
+	return deployToProto(res), nil
+}
+
+func deployToProto(res DeployResult) *tpb.DeployResponse {
+	return &tpb.DeployResponse{Changed: res.Changed, Objects: res.Objects, Manifests: res.Manifests, Status: statusToProto(res.Status)}
+}
+
+func deployFromProto(r *tpb.DeployResponse) DeployResult {
+	if r == nil {
+		return DeployResult{}
+	}
+	return DeployResult{Changed: r.Changed, Objects: r.Objects, Manifests: r.Manifests, Status: statusFromProto(r.Status)}
+}
+
+// DeployStream is Deploy whose ReportProgress calls go to the host as they happen; the
+// result goes last, also when Deploy failed after writing or with its workload in place
+// (a rollout that did not complete); then the error ends the stream.
+func (s *targetServer) DeployStream(r *tpb.DeployRequest, st tpb.Target_DeployStreamServer) error {
+	var mu sync.Mutex
+	done := false
+	send := func(ev *tpb.DeployEvent) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !done && st.Send(ev) != nil {
+			done = true // the host is gone; Deploy's context ends too
+		}
+	}
+	ctx := WithProgress(st.Context(), func(a AgentStatus) {
+		send(&tpb.DeployEvent{Event: &tpb.DeployEvent_Progress{Progress: statusToProto(a)}})
+	})
+	res, err := s.impl.Deploy(ctx, workloadFromProto(r.Workload), DeployOptions{
+		Wait: r.Wait, Timeout: time.Duration(r.TimeoutMs) * time.Millisecond, DryRun: r.DryRun, Adopt: r.Adopt})
+	if err == nil || len(res.Objects) > 0 || res.Status.Agent != "" {
+		send(&tpb.DeployEvent{Event: &tpb.DeployEvent_Result{Result: deployToProto(res)}})
+	}
+	mu.Lock()
+	done = true
+	mu.Unlock()
+	return toStatus(err)
 }
 
 func (s *targetServer) Status(ctx context.Context, r *tpb.StatusRequest) (*tpb.StatusResponse, error) {
@@ -110,7 +155,12 @@ func (s *targetServer) Logs(r *tpb.LogsRequest, stream tpb.Target_LogsServer) er
 	return toStatus(s.impl.Logs(stream.Context(), r.Agent, LogOptions{Follow: r.Follow, TailLines: r.TailLines}, chunkWriter{stream}))
 }
 
-type targetClient struct{ c tpb.TargetClient }
+// targetClient is the host side. It calls Deploy the streaming way when Info says the
+// plugin serves it (CapDeployProgress); it asks Info first if it has not been asked yet.
+type targetClient struct {
+	c      tpb.TargetClient
+	stream atomic.Int32 // streamUnknown, streamNo or streamYes
+}
 
 func (c *targetClient) Configure(ctx context.Context, target string, settings map[string]string) error {
 	_, err := c.c.Configure(ctx, &tpb.ConfigureRequest{Target: target, Settings: settings})
@@ -122,16 +172,57 @@ func (c *targetClient) Info(ctx context.Context) (Info, error) {
 	if err != nil {
 		return Info{}, fromStatus(err)
 	}
+	if slices.Contains(r.Capabilities, CapDeployProgress) {
+		c.stream.Store(streamYes)
+	} else {
+		c.stream.Store(streamNo)
+	}
 	return Info{Name: r.Name, Version: r.Version, Protocol: int(r.Protocol), Capabilities: r.Capabilities}, nil
 }
 
 func (c *targetClient) Deploy(ctx context.Context, w Workload, opts DeployOptions) (DeployResult, error) {
-	r, err := c.c.Deploy(ctx, &tpb.DeployRequest{Workload: workloadToProto(w), Wait: opts.Wait,
-		TimeoutMs: opts.Timeout.Milliseconds(), DryRun: opts.DryRun, Adopt: opts.Adopt})
+	req := &tpb.DeployRequest{Workload: workloadToProto(w), Wait: opts.Wait,
+		TimeoutMs: opts.Timeout.Milliseconds(), DryRun: opts.DryRun, Adopt: opts.Adopt}
+	if c.stream.Load() == streamUnknown {
+		if _, err := c.Info(ctx); err != nil {
+			return DeployResult{}, err
+		}
+	}
+	if c.stream.Load() != streamYes {
+		r, err := c.c.Deploy(ctx, req)
+		if err != nil {
+			return DeployResult{}, fromStatus(err)
+		}
+		return deployFromProto(r), nil
+	}
+	ctx, cancel := context.WithCancel(ctx) // ends the stream when we stop reading it
+	defer cancel()
+	st, err := c.c.DeployStream(ctx, req)
 	if err != nil {
 		return DeployResult{}, fromStatus(err)
 	}
-	return DeployResult{Changed: r.Changed, Objects: r.Objects, Manifests: r.Manifests, Status: statusFromProto(r.Status)}, nil
+	progress, _ := ctx.Value(progressKey{}).(func(AgentStatus))
+	var res DeployResult
+	got := false
+	for {
+		ev, err := st.Recv()
+		switch {
+		case errors.Is(err, io.EOF) && got:
+			return res, nil
+		case errors.Is(err, io.EOF):
+			return res, Errorf(ErrInternal, "the target plugin ended its reply without the result")
+		case err != nil:
+			return res, fromStatus(err)
+		}
+		switch e := ev.Event.(type) {
+		case *tpb.DeployEvent_Progress:
+			if progress != nil {
+				progress(statusFromProto(e.Progress))
+			}
+		case *tpb.DeployEvent_Result:
+			res, got = deployFromProto(e.Result), true
+		}
+	}
 }
 
 func (c *targetClient) Status(ctx context.Context, agents []string) ([]AgentStatus, error) {
@@ -196,7 +287,7 @@ func workloadFromProto(w *tpb.Workload) Workload {
 
 func statusToProto(s AgentStatus) *tpb.AgentStatus {
 	return &tpb.AgentStatus{Agent: s.Agent, Where: s.Where, Image: s.Image, Desired: int32(s.Desired),
-		Ready: int32(s.Ready), Available: int32(s.Available), State: s.State, Message: s.Message}
+		Ready: int32(s.Ready), Updated: int32(s.Updated), Available: int32(s.Available), State: s.State, Message: s.Message}
 }
 
 func statusFromProto(s *tpb.AgentStatus) AgentStatus {
@@ -204,5 +295,5 @@ func statusFromProto(s *tpb.AgentStatus) AgentStatus {
 		return AgentStatus{}
 	}
 	return AgentStatus{Agent: s.Agent, Where: s.Where, Image: s.Image, Desired: int(s.Desired),
-		Ready: int(s.Ready), Available: int(s.Available), State: s.State, Message: s.Message}
+		Ready: int(s.Ready), Updated: int(s.Updated), Available: int(s.Available), State: s.State, Message: s.Message}
 }

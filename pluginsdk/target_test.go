@@ -22,11 +22,16 @@ func (f *fakeTarget) Configure(context.Context, string, map[string]string) error
 func (f *fakeTarget) Info(context.Context) (Info, error) {
 	return Info{Name: "fake", Protocol: TargetProtocolVersion}, nil
 }
-func (f *fakeTarget) Deploy(_ context.Context, w Workload, o DeployOptions) (DeployResult, error) {
+func (f *fakeTarget) Deploy(ctx context.Context, w Workload, o DeployOptions) (DeployResult, error) {
 	f.got, f.gotOpts = w, o
-	if w.Agent == "refused" {
+	switch w.Agent {
+	case "refused":
 		return DeployResult{}, Errorf(ErrPermissionDenied, "may not patch deployments")
+	case "half":
+		return DeployResult{Objects: []string{"Secret ns/ast-half"}}, Errorf(ErrFailedPrecondition, "the Deployment was refused")
 	}
+	ReportProgress(ctx, AgentStatus{Agent: w.Agent, Desired: 2, Updated: 1, State: "progressing", Message: "pod a-1: Unschedulable"})
+	ReportProgress(ctx, AgentStatus{Agent: w.Agent, Desired: 2, Updated: 2, Available: 2, State: "available"})
 	return DeployResult{Changed: true, Objects: []string{"Secret ns/ast-a"}, Status: AgentStatus{Agent: w.Agent, Desired: 2, Available: 2, State: "available"}}, nil
 }
 func (f *fakeTarget) Status(_ context.Context, agents []string) ([]AgentStatus, error) {
@@ -55,9 +60,13 @@ func TestTargetOverGRPC(t *testing.T) {
 	ctx := context.Background()
 	w := Workload{Agent: "a", Image: "img", Command: []string{"x"}, BlueprintDigest: "sha256:1", Spec: []byte(`{"replicas":2}`),
 		Env: []TargetVariable{{Key: "K", Value: NewValue("v"), Sensitive: true, SourceKind: "reference", Entry: "E", EntryKind: KindSecret, Version: 3, Origin: "blueprint"}}}
-	res, err := tg.Deploy(ctx, w, DeployOptions{Wait: true, Timeout: 90 * time.Second, Adopt: true})
+	var progress []AgentStatus
+	res, err := tg.Deploy(WithProgress(ctx, func(a AgentStatus) { progress = append(progress, a) }), w, DeployOptions{Wait: true, Timeout: 90 * time.Second, Adopt: true})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(progress) != 2 || progress[0].Updated != 1 || progress[0].Message != "pod a-1: Unschedulable" || progress[1].Available != 2 {
+		t.Errorf("progress = %+v", progress)
 	}
 	if !res.Changed || res.Status.Available != 2 || len(res.Objects) != 1 {
 		t.Errorf("result = %+v", res)
@@ -71,6 +80,10 @@ func TestTargetOverGRPC(t *testing.T) {
 	}
 	if _, err := tg.Deploy(ctx, Workload{Agent: "refused"}, DeployOptions{}); CodeOf(err) != ErrPermissionDenied.Code || !strings.Contains(err.Error(), "may not patch") {
 		t.Errorf("error = %v, want PermissionDenied", err)
+	}
+	// A deploy that fails after writing: the error and what it wrote.
+	if res, err := tg.Deploy(ctx, Workload{Agent: "half"}, DeployOptions{}); CodeOf(err) != ErrFailedPrecondition.Code || len(res.Objects) != 1 {
+		t.Errorf("a half-written deploy: %+v, %v", res, err)
 	}
 	sts, err := tg.Status(ctx, nil)
 	if err != nil || len(sts) != 1 || sts[0].Image != "img" {

@@ -173,12 +173,16 @@ func runDeployTarget(ctx context.Context, opts *DeployOptions, bp *deploy.Bluepr
 	if timeout <= 0 {
 		timeout = DefaultRolloutTimeout
 	}
-	if opts.Wait && opts.IO.OutTTY {
+	if opts.Wait && opts.IO.ErrTTY && opts.Output != "json" {
 		printf(opts.IO.ErrOut, "Deploying %s to target %s and waiting for the rollout (up to %s)...\n", bp.Agent, t.Name, timeout.String())
 	}
-	res, err := p.Deploy(ctx, workload(bp, resolved.Sources, resolved.Env, fromFlag),
+	pctx, stopProgress := startRollout(ctx, opts.IO, opts.Output, bp.Agent)
+	res, err := p.Deploy(pctx, workload(bp, resolved.Sources, resolved.Env, fromFlag),
 		pluginsdk.DeployOptions{Wait: opts.Wait, Timeout: timeout, Adopt: opts.Adopt})
-	if err != nil && len(res.Objects) == 0 {
+	stopProgress()
+	if err != nil && res.Status.Agent == "" {
+		// The workload was not written as asked (the plugin's error says what was): no
+		// record. One that was, and whose rollout failed, is recorded below.
 		return fmt.Errorf("deploying %s to target %s: %w", bp.Agent, t.Name, err)
 	}
 	// As on the local target, a --var literal is recorded as its length and keyed hash.

@@ -309,7 +309,7 @@ func (t *Target) status(d *appsv1.Deployment) pluginsdk.AgentStatus {
 		desired = *d.Spec.Replicas
 	}
 	st := pluginsdk.AgentStatus{Agent: d.Name, Where: "namespace " + d.Namespace, Desired: int(desired),
-		Ready: int(d.Status.ReadyReplicas), Available: int(d.Status.AvailableReplicas)}
+		Ready: int(d.Status.ReadyReplicas), Updated: int(d.Status.UpdatedReplicas), Available: int(d.Status.AvailableReplicas)}
 	if len(d.Spec.Template.Spec.Containers) > 0 {
 		st.Image = d.Spec.Template.Spec.Containers[0].Image
 	}
@@ -346,9 +346,22 @@ func rolledOut(d *appsv1.Deployment) bool {
 // reasons), as the scheduler and kubelet wrote them.
 func (t *Target) waitRollout(ctx context.Context, d *appsv1.Deployment, timeout time.Duration) (*appsv1.Deployment, error) {
 	deadline := time.Now().Add(timeout)
-	for {
+	var last pluginsdk.AgentStatus
+	var reasons []string
+	for polls := 0; ; polls++ {
 		if rolledOut(d) {
 			return d, nil
+		}
+		// Progress: the counts on every change, and the pods' reasons every few polls
+		// once the rollout takes a while (one List of pods per reasonEvery polls).
+		if polls > 0 && polls%reasonEvery == 0 {
+			reasons = t.podReasons(ctx, d.Name)
+		}
+		st := t.status(d)
+		st.Message = strings.Join(reasons, "; ")
+		if st != last {
+			pluginsdk.ReportProgress(ctx, st)
+			last = st
 		}
 		if time.Now().After(deadline) {
 			break
@@ -368,7 +381,7 @@ func (t *Target) waitRollout(ctx context.Context, d *appsv1.Deployment, timeout 
 	if d.Spec.Replicas != nil {
 		desired = *d.Spec.Replicas
 	}
-	reasons := t.podReasons(ctx, d.Name)
+	reasons = t.podReasons(ctx, d.Name)
 	msg := fmt.Sprintf("%s: the rollout of deployment %s did not complete within %s: %d of %d replicas updated, %d available",
 		t.where(), d.Name, timeout, d.Status.UpdatedReplicas, desired, d.Status.AvailableReplicas)
 	if len(reasons) > 0 {
@@ -376,6 +389,9 @@ func (t *Target) waitRollout(ctx context.Context, d *appsv1.Deployment, timeout 
 	}
 	return d, pluginsdk.Errorf(pluginsdk.ErrUnavailable, "%s (the objects stay; fix and deploy again, or ast blueprint stop %s)", msg, d.Name)
 }
+
+// reasonEvery is how many polls of a rollout pass between two reads of its pods' reasons.
+const reasonEvery = 4
 
 // podReasons lists why the agent's pods are not ready, one line per distinct reason.
 func (t *Target) podReasons(ctx context.Context, agent string) []string {

@@ -404,7 +404,22 @@ func TestUnschedulableRolloutReportsReason(t *testing.T) {
 	if took > 40*time.Second {
 		t.Errorf("the failed rollout took %s to report (timeout 8s)", took)
 	}
-	s.must("", "blueprint", "stop", "huge", "--target", "k")
+	// Progress on a stderr that is not a terminal: a line per change, no more.
+	var progress []string
+	for _, l := range strings.Split(r.errOut, "\n") {
+		if strings.HasPrefix(l, "rollout: huge: ") {
+			progress = append(progress, l)
+		}
+	}
+	if len(progress) == 0 || len(progress) > 6 || strings.Contains(r.errOut, "\r") {
+		t.Errorf("%d progress lines, want 1 to 6 (one per change), no carriage return:\n%s", len(progress), r.errOut)
+	}
+	if p := strings.Join(progress, "\n"); !strings.Contains(p, "1/1 updated, 0 available") || !strings.Contains(p, "Unschedulable") {
+		t.Errorf("the progress lines do not show the counts and the reason:\n%s", p)
+	}
+	t.Logf("progress lines:\n%s", strings.Join(progress, "\n"))
+	// The objects stay and are recorded: stop finds them without --target.
+	s.must("", "blueprint", "stop", "huge")
 }
 
 func TestLeastPrivilegeRefusedOutsideItsNamespace(t *testing.T) {

@@ -27,6 +27,91 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// One message of a streaming Deploy: any number of progress messages, then one result.
+// A deploy that fails after writing sends the result (what it wrote) and then ends the
+// stream with its error status; one that fails before writing sends only the error.
+type DeployEvent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Event:
+	//
+	//	*DeployEvent_Progress
+	//	*DeployEvent_Result
+	Event         isDeployEvent_Event `protobuf_oneof:"event"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeployEvent) Reset() {
+	*x = DeployEvent{}
+	mi := &file_target_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeployEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeployEvent) ProtoMessage() {}
+
+func (x *DeployEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_target_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeployEvent.ProtoReflect.Descriptor instead.
+func (*DeployEvent) Descriptor() ([]byte, []int) {
+	return file_target_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *DeployEvent) GetEvent() isDeployEvent_Event {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+func (x *DeployEvent) GetProgress() *AgentStatus {
+	if x != nil {
+		if x, ok := x.Event.(*DeployEvent_Progress); ok {
+			return x.Progress
+		}
+	}
+	return nil
+}
+
+func (x *DeployEvent) GetResult() *DeployResponse {
+	if x != nil {
+		if x, ok := x.Event.(*DeployEvent_Result); ok {
+			return x.Result
+		}
+	}
+	return nil
+}
+
+type isDeployEvent_Event interface {
+	isDeployEvent_Event()
+}
+
+type DeployEvent_Progress struct {
+	Progress *AgentStatus `protobuf:"bytes,1,opt,name=progress,proto3,oneof"`
+}
+
+type DeployEvent_Result struct {
+	Result *DeployResponse `protobuf:"bytes,2,opt,name=result,proto3,oneof"`
+}
+
+func (*DeployEvent_Progress) isDeployEvent_Event() {}
+
+func (*DeployEvent_Result) isDeployEvent_Event() {}
+
 type ConfigureRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Target        string                 `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
@@ -37,7 +122,7 @@ type ConfigureRequest struct {
 
 func (x *ConfigureRequest) Reset() {
 	*x = ConfigureRequest{}
-	mi := &file_target_proto_msgTypes[0]
+	mi := &file_target_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -49,7 +134,7 @@ func (x *ConfigureRequest) String() string {
 func (*ConfigureRequest) ProtoMessage() {}
 
 func (x *ConfigureRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_target_proto_msgTypes[0]
+	mi := &file_target_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -62,7 +147,7 @@ func (x *ConfigureRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigureRequest.ProtoReflect.Descriptor instead.
 func (*ConfigureRequest) Descriptor() ([]byte, []int) {
-	return file_target_proto_rawDescGZIP(), []int{0}
+	return file_target_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *ConfigureRequest) GetTarget() string {
@@ -87,7 +172,7 @@ type ConfigureResponse struct {
 
 func (x *ConfigureResponse) Reset() {
 	*x = ConfigureResponse{}
-	mi := &file_target_proto_msgTypes[1]
+	mi := &file_target_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -99,7 +184,7 @@ func (x *ConfigureResponse) String() string {
 func (*ConfigureResponse) ProtoMessage() {}
 
 func (x *ConfigureResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_target_proto_msgTypes[1]
+	mi := &file_target_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -112,7 +197,7 @@ func (x *ConfigureResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigureResponse.ProtoReflect.Descriptor instead.
 func (*ConfigureResponse) Descriptor() ([]byte, []int) {
-	return file_target_proto_rawDescGZIP(), []int{1}
+	return file_target_proto_rawDescGZIP(), []int{2}
 }
 
 type InfoRequest struct {
@@ -123,7 +208,7 @@ type InfoRequest struct {
 
 func (x *InfoRequest) Reset() {
 	*x = InfoRequest{}
-	mi := &file_target_proto_msgTypes[2]
+	mi := &file_target_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -135,7 +220,7 @@ func (x *InfoRequest) String() string {
 func (*InfoRequest) ProtoMessage() {}
 
 func (x *InfoRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_target_proto_msgTypes[2]
+	mi := &file_target_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -148,7 +233,7 @@ func (x *InfoRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InfoRequest.ProtoReflect.Descriptor instead.
 func (*InfoRequest) Descriptor() ([]byte, []int) {
-	return file_target_proto_rawDescGZIP(), []int{2}
+	return file_target_proto_rawDescGZIP(), []int{3}
 }
 
 type InfoResponse struct {
@@ -163,7 +248,7 @@ type InfoResponse struct {
 
 func (x *InfoResponse) Reset() {
 	*x = InfoResponse{}
-	mi := &file_target_proto_msgTypes[3]
+	mi := &file_target_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -175,7 +260,7 @@ func (x *InfoResponse) String() string {
 func (*InfoResponse) ProtoMessage() {}
 
 func (x *InfoResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_target_proto_msgTypes[3]
+	mi := &file_target_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -188,7 +273,7 @@ func (x *InfoResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InfoResponse.ProtoReflect.Descriptor instead.
 func (*InfoResponse) Descriptor() ([]byte, []int) {
-	return file_target_proto_rawDescGZIP(), []int{3}
+	return file_target_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *InfoResponse) GetName() string {
@@ -235,7 +320,7 @@ type Variable struct {
 
 func (x *Variable) Reset() {
 	*x = Variable{}
-	mi := &file_target_proto_msgTypes[4]
+	mi := &file_target_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -247,7 +332,7 @@ func (x *Variable) String() string {
 func (*Variable) ProtoMessage() {}
 
 func (x *Variable) ProtoReflect() protoreflect.Message {
-	mi := &file_target_proto_msgTypes[4]
+	mi := &file_target_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -260,7 +345,7 @@ func (x *Variable) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Variable.ProtoReflect.Descriptor instead.
 func (*Variable) Descriptor() ([]byte, []int) {
-	return file_target_proto_rawDescGZIP(), []int{4}
+	return file_target_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Variable) GetKey() string {
@@ -333,7 +418,7 @@ type Workload struct {
 
 func (x *Workload) Reset() {
 	*x = Workload{}
-	mi := &file_target_proto_msgTypes[5]
+	mi := &file_target_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -345,7 +430,7 @@ func (x *Workload) String() string {
 func (*Workload) ProtoMessage() {}
 
 func (x *Workload) ProtoReflect() protoreflect.Message {
-	mi := &file_target_proto_msgTypes[5]
+	mi := &file_target_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -358,7 +443,7 @@ func (x *Workload) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Workload.ProtoReflect.Descriptor instead.
 func (*Workload) Descriptor() ([]byte, []int) {
-	return file_target_proto_rawDescGZIP(), []int{5}
+	return file_target_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Workload) GetAgent() string {
@@ -416,7 +501,7 @@ type DeployRequest struct {
 
 func (x *DeployRequest) Reset() {
 	*x = DeployRequest{}
-	mi := &file_target_proto_msgTypes[6]
+	mi := &file_target_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -428,7 +513,7 @@ func (x *DeployRequest) String() string {
 func (*DeployRequest) ProtoMessage() {}
 
 func (x *DeployRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_target_proto_msgTypes[6]
+	mi := &file_target_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -441,7 +526,7 @@ func (x *DeployRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeployRequest.ProtoReflect.Descriptor instead.
 func (*DeployRequest) Descriptor() ([]byte, []int) {
-	return file_target_proto_rawDescGZIP(), []int{6}
+	return file_target_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *DeployRequest) GetWorkload() *Workload {
@@ -489,13 +574,14 @@ type AgentStatus struct {
 	Available     int32                  `protobuf:"varint,6,opt,name=available,proto3" json:"available,omitempty"`
 	State         string                 `protobuf:"bytes,7,opt,name=state,proto3" json:"state,omitempty"`
 	Message       string                 `protobuf:"bytes,8,opt,name=message,proto3" json:"message,omitempty"`
+	Updated       int32                  `protobuf:"varint,9,opt,name=updated,proto3" json:"updated,omitempty"` // replicas running the latest template
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AgentStatus) Reset() {
 	*x = AgentStatus{}
-	mi := &file_target_proto_msgTypes[7]
+	mi := &file_target_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -507,7 +593,7 @@ func (x *AgentStatus) String() string {
 func (*AgentStatus) ProtoMessage() {}
 
 func (x *AgentStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_target_proto_msgTypes[7]
+	mi := &file_target_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -520,7 +606,7 @@ func (x *AgentStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentStatus.ProtoReflect.Descriptor instead.
 func (*AgentStatus) Descriptor() ([]byte, []int) {
-	return file_target_proto_rawDescGZIP(), []int{7}
+	return file_target_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *AgentStatus) GetAgent() string {
@@ -579,6 +665,13 @@ func (x *AgentStatus) GetMessage() string {
 	return ""
 }
 
+func (x *AgentStatus) GetUpdated() int32 {
+	if x != nil {
+		return x.Updated
+	}
+	return 0
+}
+
 type DeployResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Changed       bool                   `protobuf:"varint,1,opt,name=changed,proto3" json:"changed,omitempty"`
@@ -591,7 +684,7 @@ type DeployResponse struct {
 
 func (x *DeployResponse) Reset() {
 	*x = DeployResponse{}
-	mi := &file_target_proto_msgTypes[8]
+	mi := &file_target_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -603,7 +696,7 @@ func (x *DeployResponse) String() string {
 func (*DeployResponse) ProtoMessage() {}
 
 func (x *DeployResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_target_proto_msgTypes[8]
+	mi := &file_target_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -616,7 +709,7 @@ func (x *DeployResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeployResponse.ProtoReflect.Descriptor instead.
 func (*DeployResponse) Descriptor() ([]byte, []int) {
-	return file_target_proto_rawDescGZIP(), []int{8}
+	return file_target_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *DeployResponse) GetChanged() bool {
@@ -656,7 +749,7 @@ type StatusRequest struct {
 
 func (x *StatusRequest) Reset() {
 	*x = StatusRequest{}
-	mi := &file_target_proto_msgTypes[9]
+	mi := &file_target_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -668,7 +761,7 @@ func (x *StatusRequest) String() string {
 func (*StatusRequest) ProtoMessage() {}
 
 func (x *StatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_target_proto_msgTypes[9]
+	mi := &file_target_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -681,7 +774,7 @@ func (x *StatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusRequest.ProtoReflect.Descriptor instead.
 func (*StatusRequest) Descriptor() ([]byte, []int) {
-	return file_target_proto_rawDescGZIP(), []int{9}
+	return file_target_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *StatusRequest) GetAgents() []string {
@@ -700,7 +793,7 @@ type StatusResponse struct {
 
 func (x *StatusResponse) Reset() {
 	*x = StatusResponse{}
-	mi := &file_target_proto_msgTypes[10]
+	mi := &file_target_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -712,7 +805,7 @@ func (x *StatusResponse) String() string {
 func (*StatusResponse) ProtoMessage() {}
 
 func (x *StatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_target_proto_msgTypes[10]
+	mi := &file_target_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -725,7 +818,7 @@ func (x *StatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusResponse.ProtoReflect.Descriptor instead.
 func (*StatusResponse) Descriptor() ([]byte, []int) {
-	return file_target_proto_rawDescGZIP(), []int{10}
+	return file_target_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *StatusResponse) GetAgents() []*AgentStatus {
@@ -745,7 +838,7 @@ type StopRequest struct {
 
 func (x *StopRequest) Reset() {
 	*x = StopRequest{}
-	mi := &file_target_proto_msgTypes[11]
+	mi := &file_target_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -757,7 +850,7 @@ func (x *StopRequest) String() string {
 func (*StopRequest) ProtoMessage() {}
 
 func (x *StopRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_target_proto_msgTypes[11]
+	mi := &file_target_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -770,7 +863,7 @@ func (x *StopRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StopRequest.ProtoReflect.Descriptor instead.
 func (*StopRequest) Descriptor() ([]byte, []int) {
-	return file_target_proto_rawDescGZIP(), []int{11}
+	return file_target_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *StopRequest) GetAgent() string {
@@ -797,7 +890,7 @@ type StopResponse struct {
 
 func (x *StopResponse) Reset() {
 	*x = StopResponse{}
-	mi := &file_target_proto_msgTypes[12]
+	mi := &file_target_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -809,7 +902,7 @@ func (x *StopResponse) String() string {
 func (*StopResponse) ProtoMessage() {}
 
 func (x *StopResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_target_proto_msgTypes[12]
+	mi := &file_target_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -822,7 +915,7 @@ func (x *StopResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StopResponse.ProtoReflect.Descriptor instead.
 func (*StopResponse) Descriptor() ([]byte, []int) {
-	return file_target_proto_rawDescGZIP(), []int{12}
+	return file_target_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *StopResponse) GetFound() bool {
@@ -850,7 +943,7 @@ type LogsRequest struct {
 
 func (x *LogsRequest) Reset() {
 	*x = LogsRequest{}
-	mi := &file_target_proto_msgTypes[13]
+	mi := &file_target_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -862,7 +955,7 @@ func (x *LogsRequest) String() string {
 func (*LogsRequest) ProtoMessage() {}
 
 func (x *LogsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_target_proto_msgTypes[13]
+	mi := &file_target_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -875,7 +968,7 @@ func (x *LogsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogsRequest.ProtoReflect.Descriptor instead.
 func (*LogsRequest) Descriptor() ([]byte, []int) {
-	return file_target_proto_rawDescGZIP(), []int{13}
+	return file_target_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *LogsRequest) GetAgent() string {
@@ -908,7 +1001,7 @@ type LogsChunk struct {
 
 func (x *LogsChunk) Reset() {
 	*x = LogsChunk{}
-	mi := &file_target_proto_msgTypes[14]
+	mi := &file_target_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -920,7 +1013,7 @@ func (x *LogsChunk) String() string {
 func (*LogsChunk) ProtoMessage() {}
 
 func (x *LogsChunk) ProtoReflect() protoreflect.Message {
-	mi := &file_target_proto_msgTypes[14]
+	mi := &file_target_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -933,7 +1026,7 @@ func (x *LogsChunk) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogsChunk.ProtoReflect.Descriptor instead.
 func (*LogsChunk) Descriptor() ([]byte, []int) {
-	return file_target_proto_rawDescGZIP(), []int{14}
+	return file_target_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *LogsChunk) GetData() []byte {
@@ -947,7 +1040,11 @@ var File_target_proto protoreflect.FileDescriptor
 
 const file_target_proto_rawDesc = "" +
 	"\n" +
-	"\ftarget.proto\x12\rast.target.v1\"\xb2\x01\n" +
+	"\ftarget.proto\x12\rast.target.v1\"\x89\x01\n" +
+	"\vDeployEvent\x128\n" +
+	"\bprogress\x18\x01 \x01(\v2\x1a.ast.target.v1.AgentStatusH\x00R\bprogress\x127\n" +
+	"\x06result\x18\x02 \x01(\v2\x1d.ast.target.v1.DeployResponseH\x00R\x06resultB\a\n" +
+	"\x05event\"\xb2\x01\n" +
 	"\x10ConfigureRequest\x12\x16\n" +
 	"\x06target\x18\x01 \x01(\tR\x06target\x12I\n" +
 	"\bsettings\x18\x02 \x03(\v2-.ast.target.v1.ConfigureRequest.SettingsEntryR\bsettings\x1a;\n" +
@@ -985,7 +1082,7 @@ const file_target_proto_rawDesc = "" +
 	"\n" +
 	"timeout_ms\x18\x03 \x01(\x03R\ttimeoutMs\x12\x17\n" +
 	"\adry_run\x18\x04 \x01(\bR\x06dryRun\x12\x14\n" +
-	"\x05adopt\x18\x05 \x01(\bR\x05adopt\"\xcd\x01\n" +
+	"\x05adopt\x18\x05 \x01(\bR\x05adopt\"\xe7\x01\n" +
 	"\vAgentStatus\x12\x14\n" +
 	"\x05agent\x18\x01 \x01(\tR\x05agent\x12\x14\n" +
 	"\x05where\x18\x02 \x01(\tR\x05where\x12\x14\n" +
@@ -994,7 +1091,8 @@ const file_target_proto_rawDesc = "" +
 	"\x05ready\x18\x05 \x01(\x05R\x05ready\x12\x1c\n" +
 	"\tavailable\x18\x06 \x01(\x05R\tavailable\x12\x14\n" +
 	"\x05state\x18\a \x01(\tR\x05state\x12\x18\n" +
-	"\amessage\x18\b \x01(\tR\amessage\"\x96\x01\n" +
+	"\amessage\x18\b \x01(\tR\amessage\x12\x18\n" +
+	"\aupdated\x18\t \x01(\x05R\aupdated\"\x96\x01\n" +
 	"\x0eDeployResponse\x12\x18\n" +
 	"\achanged\x18\x01 \x01(\bR\achanged\x12\x18\n" +
 	"\aobjects\x18\x02 \x03(\tR\aobjects\x12\x1c\n" +
@@ -1017,14 +1115,15 @@ const file_target_proto_rawDesc = "" +
 	"\n" +
 	"tail_lines\x18\x03 \x01(\x03R\ttailLines\"\x1f\n" +
 	"\tLogsChunk\x12\x12\n" +
-	"\x04data\x18\x01 \x01(\fR\x04data2\xa8\x03\n" +
+	"\x04data\x18\x01 \x01(\fR\x04data2\xf4\x03\n" +
 	"\x06Target\x12N\n" +
 	"\tConfigure\x12\x1f.ast.target.v1.ConfigureRequest\x1a .ast.target.v1.ConfigureResponse\x12?\n" +
 	"\x04Info\x12\x1a.ast.target.v1.InfoRequest\x1a\x1b.ast.target.v1.InfoResponse\x12E\n" +
 	"\x06Deploy\x12\x1c.ast.target.v1.DeployRequest\x1a\x1d.ast.target.v1.DeployResponse\x12E\n" +
 	"\x06Status\x12\x1c.ast.target.v1.StatusRequest\x1a\x1d.ast.target.v1.StatusResponse\x12?\n" +
 	"\x04Stop\x12\x1a.ast.target.v1.StopRequest\x1a\x1b.ast.target.v1.StopResponse\x12>\n" +
-	"\x04Logs\x12\x1a.ast.target.v1.LogsRequest\x1a\x18.ast.target.v1.LogsChunk0\x01B4Z2github.com/ast-cli/ast/pluginsdk/internal/targetv1b\x06proto3"
+	"\x04Logs\x12\x1a.ast.target.v1.LogsRequest\x1a\x18.ast.target.v1.LogsChunk0\x01\x12J\n" +
+	"\fDeployStream\x12\x1c.ast.target.v1.DeployRequest\x1a\x1a.ast.target.v1.DeployEvent0\x01B4Z2github.com/ast-cli/ast/pluginsdk/internal/targetv1b\x06proto3"
 
 var (
 	file_target_proto_rawDescOnce sync.Once
@@ -1038,48 +1137,53 @@ func file_target_proto_rawDescGZIP() []byte {
 	return file_target_proto_rawDescData
 }
 
-var file_target_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_target_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_target_proto_goTypes = []any{
-	(*ConfigureRequest)(nil),  // 0: ast.target.v1.ConfigureRequest
-	(*ConfigureResponse)(nil), // 1: ast.target.v1.ConfigureResponse
-	(*InfoRequest)(nil),       // 2: ast.target.v1.InfoRequest
-	(*InfoResponse)(nil),      // 3: ast.target.v1.InfoResponse
-	(*Variable)(nil),          // 4: ast.target.v1.Variable
-	(*Workload)(nil),          // 5: ast.target.v1.Workload
-	(*DeployRequest)(nil),     // 6: ast.target.v1.DeployRequest
-	(*AgentStatus)(nil),       // 7: ast.target.v1.AgentStatus
-	(*DeployResponse)(nil),    // 8: ast.target.v1.DeployResponse
-	(*StatusRequest)(nil),     // 9: ast.target.v1.StatusRequest
-	(*StatusResponse)(nil),    // 10: ast.target.v1.StatusResponse
-	(*StopRequest)(nil),       // 11: ast.target.v1.StopRequest
-	(*StopResponse)(nil),      // 12: ast.target.v1.StopResponse
-	(*LogsRequest)(nil),       // 13: ast.target.v1.LogsRequest
-	(*LogsChunk)(nil),         // 14: ast.target.v1.LogsChunk
-	nil,                       // 15: ast.target.v1.ConfigureRequest.SettingsEntry
+	(*DeployEvent)(nil),       // 0: ast.target.v1.DeployEvent
+	(*ConfigureRequest)(nil),  // 1: ast.target.v1.ConfigureRequest
+	(*ConfigureResponse)(nil), // 2: ast.target.v1.ConfigureResponse
+	(*InfoRequest)(nil),       // 3: ast.target.v1.InfoRequest
+	(*InfoResponse)(nil),      // 4: ast.target.v1.InfoResponse
+	(*Variable)(nil),          // 5: ast.target.v1.Variable
+	(*Workload)(nil),          // 6: ast.target.v1.Workload
+	(*DeployRequest)(nil),     // 7: ast.target.v1.DeployRequest
+	(*AgentStatus)(nil),       // 8: ast.target.v1.AgentStatus
+	(*DeployResponse)(nil),    // 9: ast.target.v1.DeployResponse
+	(*StatusRequest)(nil),     // 10: ast.target.v1.StatusRequest
+	(*StatusResponse)(nil),    // 11: ast.target.v1.StatusResponse
+	(*StopRequest)(nil),       // 12: ast.target.v1.StopRequest
+	(*StopResponse)(nil),      // 13: ast.target.v1.StopResponse
+	(*LogsRequest)(nil),       // 14: ast.target.v1.LogsRequest
+	(*LogsChunk)(nil),         // 15: ast.target.v1.LogsChunk
+	nil,                       // 16: ast.target.v1.ConfigureRequest.SettingsEntry
 }
 var file_target_proto_depIdxs = []int32{
-	15, // 0: ast.target.v1.ConfigureRequest.settings:type_name -> ast.target.v1.ConfigureRequest.SettingsEntry
-	4,  // 1: ast.target.v1.Workload.env:type_name -> ast.target.v1.Variable
-	5,  // 2: ast.target.v1.DeployRequest.workload:type_name -> ast.target.v1.Workload
-	7,  // 3: ast.target.v1.DeployResponse.status:type_name -> ast.target.v1.AgentStatus
-	7,  // 4: ast.target.v1.StatusResponse.agents:type_name -> ast.target.v1.AgentStatus
-	0,  // 5: ast.target.v1.Target.Configure:input_type -> ast.target.v1.ConfigureRequest
-	2,  // 6: ast.target.v1.Target.Info:input_type -> ast.target.v1.InfoRequest
-	6,  // 7: ast.target.v1.Target.Deploy:input_type -> ast.target.v1.DeployRequest
-	9,  // 8: ast.target.v1.Target.Status:input_type -> ast.target.v1.StatusRequest
-	11, // 9: ast.target.v1.Target.Stop:input_type -> ast.target.v1.StopRequest
-	13, // 10: ast.target.v1.Target.Logs:input_type -> ast.target.v1.LogsRequest
-	1,  // 11: ast.target.v1.Target.Configure:output_type -> ast.target.v1.ConfigureResponse
-	3,  // 12: ast.target.v1.Target.Info:output_type -> ast.target.v1.InfoResponse
-	8,  // 13: ast.target.v1.Target.Deploy:output_type -> ast.target.v1.DeployResponse
-	10, // 14: ast.target.v1.Target.Status:output_type -> ast.target.v1.StatusResponse
-	12, // 15: ast.target.v1.Target.Stop:output_type -> ast.target.v1.StopResponse
-	14, // 16: ast.target.v1.Target.Logs:output_type -> ast.target.v1.LogsChunk
-	11, // [11:17] is the sub-list for method output_type
-	5,  // [5:11] is the sub-list for method input_type
-	5,  // [5:5] is the sub-list for extension type_name
-	5,  // [5:5] is the sub-list for extension extendee
-	0,  // [0:5] is the sub-list for field type_name
+	8,  // 0: ast.target.v1.DeployEvent.progress:type_name -> ast.target.v1.AgentStatus
+	9,  // 1: ast.target.v1.DeployEvent.result:type_name -> ast.target.v1.DeployResponse
+	16, // 2: ast.target.v1.ConfigureRequest.settings:type_name -> ast.target.v1.ConfigureRequest.SettingsEntry
+	5,  // 3: ast.target.v1.Workload.env:type_name -> ast.target.v1.Variable
+	6,  // 4: ast.target.v1.DeployRequest.workload:type_name -> ast.target.v1.Workload
+	8,  // 5: ast.target.v1.DeployResponse.status:type_name -> ast.target.v1.AgentStatus
+	8,  // 6: ast.target.v1.StatusResponse.agents:type_name -> ast.target.v1.AgentStatus
+	1,  // 7: ast.target.v1.Target.Configure:input_type -> ast.target.v1.ConfigureRequest
+	3,  // 8: ast.target.v1.Target.Info:input_type -> ast.target.v1.InfoRequest
+	7,  // 9: ast.target.v1.Target.Deploy:input_type -> ast.target.v1.DeployRequest
+	10, // 10: ast.target.v1.Target.Status:input_type -> ast.target.v1.StatusRequest
+	12, // 11: ast.target.v1.Target.Stop:input_type -> ast.target.v1.StopRequest
+	14, // 12: ast.target.v1.Target.Logs:input_type -> ast.target.v1.LogsRequest
+	7,  // 13: ast.target.v1.Target.DeployStream:input_type -> ast.target.v1.DeployRequest
+	2,  // 14: ast.target.v1.Target.Configure:output_type -> ast.target.v1.ConfigureResponse
+	4,  // 15: ast.target.v1.Target.Info:output_type -> ast.target.v1.InfoResponse
+	9,  // 16: ast.target.v1.Target.Deploy:output_type -> ast.target.v1.DeployResponse
+	11, // 17: ast.target.v1.Target.Status:output_type -> ast.target.v1.StatusResponse
+	13, // 18: ast.target.v1.Target.Stop:output_type -> ast.target.v1.StopResponse
+	15, // 19: ast.target.v1.Target.Logs:output_type -> ast.target.v1.LogsChunk
+	0,  // 20: ast.target.v1.Target.DeployStream:output_type -> ast.target.v1.DeployEvent
+	14, // [14:21] is the sub-list for method output_type
+	7,  // [7:14] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_target_proto_init() }
@@ -1087,13 +1191,17 @@ func file_target_proto_init() {
 	if File_target_proto != nil {
 		return
 	}
+	file_target_proto_msgTypes[0].OneofWrappers = []any{
+		(*DeployEvent_Progress)(nil),
+		(*DeployEvent_Result)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_target_proto_rawDesc), len(file_target_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

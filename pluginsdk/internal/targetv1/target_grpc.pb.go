@@ -25,12 +25,13 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Target_Configure_FullMethodName = "/ast.target.v1.Target/Configure"
-	Target_Info_FullMethodName      = "/ast.target.v1.Target/Info"
-	Target_Deploy_FullMethodName    = "/ast.target.v1.Target/Deploy"
-	Target_Status_FullMethodName    = "/ast.target.v1.Target/Status"
-	Target_Stop_FullMethodName      = "/ast.target.v1.Target/Stop"
-	Target_Logs_FullMethodName      = "/ast.target.v1.Target/Logs"
+	Target_Configure_FullMethodName    = "/ast.target.v1.Target/Configure"
+	Target_Info_FullMethodName         = "/ast.target.v1.Target/Info"
+	Target_Deploy_FullMethodName       = "/ast.target.v1.Target/Deploy"
+	Target_Status_FullMethodName       = "/ast.target.v1.Target/Status"
+	Target_Stop_FullMethodName         = "/ast.target.v1.Target/Stop"
+	Target_Logs_FullMethodName         = "/ast.target.v1.Target/Logs"
+	Target_DeployStream_FullMethodName = "/ast.target.v1.Target/DeployStream"
 )
 
 // TargetClient is the client API for Target service.
@@ -43,6 +44,10 @@ type TargetClient interface {
 	Status(ctx context.Context, in *StatusRequest, opts ...grpc.CallOption) (*StatusResponse, error)
 	Stop(ctx context.Context, in *StopRequest, opts ...grpc.CallOption) (*StopResponse, error)
 	Logs(ctx context.Context, in *LogsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[LogsChunk], error)
+	// The streaming form of Deploy (capability "deploy-progress"): the plugin sends the
+	// rollout's progress while it waits, then the result. Served beside the unary Deploy,
+	// which hosts use for plugins without the capability; both are protocol 1.
+	DeployStream(ctx context.Context, in *DeployRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[DeployEvent], error)
 }
 
 type targetClient struct {
@@ -122,6 +127,25 @@ func (c *targetClient) Logs(ctx context.Context, in *LogsRequest, opts ...grpc.C
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Target_LogsClient = grpc.ServerStreamingClient[LogsChunk]
 
+func (c *targetClient) DeployStream(ctx context.Context, in *DeployRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[DeployEvent], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Target_ServiceDesc.Streams[1], Target_DeployStream_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[DeployRequest, DeployEvent]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Target_DeployStreamClient = grpc.ServerStreamingClient[DeployEvent]
+
 // TargetServer is the server API for Target service.
 // All implementations must embed UnimplementedTargetServer
 // for forward compatibility.
@@ -132,6 +156,10 @@ type TargetServer interface {
 	Status(context.Context, *StatusRequest) (*StatusResponse, error)
 	Stop(context.Context, *StopRequest) (*StopResponse, error)
 	Logs(*LogsRequest, grpc.ServerStreamingServer[LogsChunk]) error
+	// The streaming form of Deploy (capability "deploy-progress"): the plugin sends the
+	// rollout's progress while it waits, then the result. Served beside the unary Deploy,
+	// which hosts use for plugins without the capability; both are protocol 1.
+	DeployStream(*DeployRequest, grpc.ServerStreamingServer[DeployEvent]) error
 	mustEmbedUnimplementedTargetServer()
 }
 
@@ -159,6 +187,9 @@ func (UnimplementedTargetServer) Stop(context.Context, *StopRequest) (*StopRespo
 }
 func (UnimplementedTargetServer) Logs(*LogsRequest, grpc.ServerStreamingServer[LogsChunk]) error {
 	return status.Error(codes.Unimplemented, "method Logs not implemented")
+}
+func (UnimplementedTargetServer) DeployStream(*DeployRequest, grpc.ServerStreamingServer[DeployEvent]) error {
+	return status.Error(codes.Unimplemented, "method DeployStream not implemented")
 }
 func (UnimplementedTargetServer) mustEmbedUnimplementedTargetServer() {}
 func (UnimplementedTargetServer) testEmbeddedByValue()                {}
@@ -282,6 +313,17 @@ func _Target_Logs_Handler(srv interface{}, stream grpc.ServerStream) error {
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Target_LogsServer = grpc.ServerStreamingServer[LogsChunk]
 
+func _Target_DeployStream_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(DeployRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(TargetServer).DeployStream(m, &grpc.GenericServerStream[DeployRequest, DeployEvent]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Target_DeployStreamServer = grpc.ServerStreamingServer[DeployEvent]
+
 // Target_ServiceDesc is the grpc.ServiceDesc for Target service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -314,6 +356,11 @@ var Target_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "Logs",
 			Handler:       _Target_Logs_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "DeployStream",
+			Handler:       _Target_DeployStream_Handler,
 			ServerStreams: true,
 		},
 	},
