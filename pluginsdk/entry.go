@@ -166,6 +166,16 @@ type Entry struct {
 	// ListOptions.Fields: the data keys of a Vault secret, the top-level keys of a JSON
 	// object value. Nil otherwise.
 	Fields []string
+	// NeedsAlias is set only in List with ListOptions.Unnamed, on an item whose name in the
+	// backend is not a valid entry name (db-creds, rds.primary): Name is then that backend
+	// name, and the item is reached only through an alias of the account's aliases setting
+	// (SuggestName gives the nearest valid name). Such an item is always External.
+	NeedsAlias bool
+	// FieldSource is set only in Get, on an external entry whose fields are not its whole
+	// value: the JSON object a reference @NAME#FIELD takes FIELD from (a Vault secret whose
+	// data has a "value" key besides others: its whole value is that key, its fields are
+	// every data key). When zero, fields are taken from Value.
+	FieldSource Value
 }
 
 // PutMode says what a Put does when the name exists or does not.
@@ -248,4 +258,8 @@ type ListOptions struct {
 	// Fields asks for the field names of external entries (Entry.Fields), which may cost
 	// a read of their values inside the backend; no value is returned.
 	Fields bool
+	// Unnamed asks for the items of the account's folder whose names are not valid entry
+	// names as well (Entry.NeedsAlias), for the user to give them aliases. Hosts that act on
+	// entry names leave it off.
+	Unnamed bool
 }

@@ -90,7 +90,7 @@ func (s *grpcServer) Info(ctx context.Context, _ *pb.InfoRequest) (*pb.InfoRespo
 }
 
 func (s *grpcServer) List(ctx context.Context, r *pb.ListRequest) (*pb.ListResponse, error) {
-	entries, err := s.impl.List(ctx, ListOptions{Values: r.Values, Fields: r.Fields})
+	entries, err := s.impl.List(ctx, ListOptions{Values: r.Values, Fields: r.Fields, Unnamed: r.Unnamed})
 	if err != nil {
 		return nil, toStatus(err)
 	}
@@ -99,6 +99,7 @@ func (s *grpcServer) List(ctx context.Context, r *pb.ListRequest) (*pb.ListRespo
 		if e.Kind != KindPlain || !r.Values {
 			e.Value = Value{} // a secret's value never crosses the wire in List
 		}
+		e.FieldSource = Value{} // nor its fields
 		out[i] = entryToProto(e)
 	}
 	return &pb.ListResponse{Entries: out}, nil
@@ -251,7 +252,7 @@ func (c *grpcClient) Info(ctx context.Context) (Info, error) {
 }
 
 func (c *grpcClient) List(ctx context.Context, opts ListOptions) ([]Entry, error) {
-	r, err := c.c.List(ctx, &pb.ListRequest{Values: opts.Values, Fields: opts.Fields})
+	r, err := c.c.List(ctx, &pb.ListRequest{Values: opts.Values, Fields: opts.Fields, Unnamed: opts.Unnamed})
 	if err != nil {
 		return nil, fromStatus(err)
 	}
@@ -398,7 +399,7 @@ func entriesFromProto(es []*pb.Entry) []Entry {
 func entryToProto(e Entry) *pb.Entry {
 	return &pb.Entry{Name: e.Name, Kind: kindToProto(e.Kind), Value: e.Value.Reveal(), Version: e.Version,
 		CreatedAtUnixNano: unixNano(e.CreatedAt), UpdatedAtUnixNano: unixNano(e.UpdatedAt),
-		External: e.External, Fields: e.Fields}
+		External: e.External, Fields: e.Fields, NeedsAlias: e.NeedsAlias, FieldSource: e.FieldSource.Reveal()}
 }
 
 func entryFromProto(e *pb.Entry) Entry {
@@ -407,7 +408,7 @@ func entryFromProto(e *pb.Entry) Entry {
 	}
 	return Entry{Name: e.Name, Kind: kindFromProto(e.Kind), Value: NewValue(e.Value), Version: e.Version,
 		CreatedAt: fromUnixNano(e.CreatedAtUnixNano), UpdatedAt: fromUnixNano(e.UpdatedAtUnixNano),
-		External: e.External, Fields: e.Fields}
+		External: e.External, Fields: e.Fields, NeedsAlias: e.NeedsAlias, FieldSource: NewValue(e.FieldSource)}
 }
 
 func kindToProto(k Kind) pb.Kind {

@@ -17,9 +17,11 @@ type ListOptions struct {
 	Backend func(context.Context) (pluginsdk.Backend, string, error)
 	// AccountArg is " --account NAME" when hints must name the account (may be nil).
 	AccountArg func() string
-	Values     bool
-	Fields     bool
-	Output     string
+	// Aliases returns the account's aliases setting, for the hint that adds one (may be nil).
+	Aliases func() string
+	Values  bool
+	Fields  bool
+	Output  string
 }
 
 func (o *ListOptions) accountArg() string {
@@ -31,7 +33,13 @@ func (o *ListOptions) accountArg() string {
 
 // NewCmdList is `ast secrets list`.
 func NewCmdList(f *Factory) *cobra.Command {
-	opts := &ListOptions{IO: f.IO, Backend: f.activeBackend, AccountArg: f.AccountArg}
+	opts := &ListOptions{IO: f.IO, Backend: f.activeBackend, AccountArg: f.AccountArg, Aliases: func() string {
+		a, err := f.ActiveAccount()
+		if err != nil {
+			return ""
+		}
+		return a.Settings["aliases"]
+	}}
 	cmd := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
@@ -47,7 +55,14 @@ Entries ast did not write (vault kv put, an AWS rotation, the console; see the a
 path setting) are secrets marked external (on a terminal "secret (external)", in JSON
 "external": true). --fields adds their field names (names only: the data keys of a Vault
 secret, the top-level keys of a JSON value), which a reference takes as @NAME#FIELD;
-reading them needs permission to read the values, a plain list does not.`,
+reading them needs permission to read the values, a plain list does not.
+
+Items of the account's folder whose names are not valid entry names (db-creds,
+rds.primary) are listed under their own names, marked "needs alias", with the nearest
+valid name (letters upper-cased, every other character but digits and '_' made '_', no
+leading or trailing '_', '_' before a leading digit: db-creds → DB_CREDS) and the
+aliases setting that makes them referable (JSON: "needs_alias": true, "suggested_name",
+"alias"): ast account set ACCOUNT --set aliases=DB_CREDS:db-creds.`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error { return runList(cmd.Context(), opts) },
 	}
@@ -67,6 +82,40 @@ type listedEntry struct {
 	Value     *string  `json:"value,omitempty"`
 	External  bool     `json:"external,omitempty"`
 	Fields    []string `json:"fields,omitempty"`
+	// Items whose backend names are not entry names: the nearest valid name (unique in the
+	// listing) and the ALIAS:backend-name item of the aliases setting that reaches them.
+	NeedsAlias    bool   `json:"needs_alias,omitempty"`
+	SuggestedName string `json:"suggested_name,omitempty"`
+	Alias         string `json:"alias,omitempty"`
+}
+
+// suggestNames gives each item that needs an alias the nearest valid name
+// (pluginsdk.SuggestName), unique among the listed names and the other suggestions
+// ("_2", "_3", ... appended on a clash); "" when nothing usable is left (the name has no
+// letter, digit or '_').
+func suggestNames(entries []pluginsdk.Entry) map[string]string {
+	taken := map[string]bool{}
+	for _, e := range entries {
+		if !e.NeedsAlias {
+			taken[e.Name] = true
+		}
+	}
+	out := map[string]string{}
+	for _, e := range entries {
+		if !e.NeedsAlias {
+			continue
+		}
+		base := pluginsdk.SuggestName(e.Name)
+		if base == "" {
+			continue
+		}
+		s := base
+		for i := 2; taken[s]; i++ {
+			s = fmt.Sprintf("%s_%d", base, i)
+		}
+		taken[s], out[e.Name] = true, s
+	}
+	return out
 }
 
 func rfc3339(t time.Time) *string {
@@ -85,10 +134,11 @@ func runList(ctx context.Context, opts *ListOptions) error {
 	if err != nil {
 		return err
 	}
-	entries, err := b.List(ctx, pluginsdk.ListOptions{Values: opts.Values, Fields: opts.Fields})
+	entries, err := b.List(ctx, pluginsdk.ListOptions{Values: opts.Values, Fields: opts.Fields, Unnamed: true})
 	if err != nil {
 		return err
 	}
+	suggested := suggestNames(entries)
 	// The plugin contract already keeps secret values out of List; the core does not
 	// rely on that alone.
 	plainValue := func(e pluginsdk.Entry) (string, bool) {
@@ -105,8 +155,14 @@ func runList(ctx context.Context, opts *ListOptions) error {
 			if opts.Fields {
 				out[i].Fields = e.Fields
 			}
-			if v, ok := plainValue(e); ok {
+			if v, ok := plainValue(e); ok && !e.NeedsAlias {
 				out[i].Value = &v
+			}
+			if e.NeedsAlias {
+				out[i].NeedsAlias, out[i].SuggestedName = true, suggested[e.Name]
+				if out[i].SuggestedName != "" {
+					out[i].Alias = out[i].SuggestedName + ":" + e.Name
+				}
 			}
 		}
 		return writeJSON(opts.IO.Out, out)
@@ -125,7 +181,10 @@ func runList(ctx context.Context, opts *ListOptions) error {
 			updated = *u
 		}
 		kind := string(e.Kind)
-		if e.External && opts.IO.OutTTY {
+		switch {
+		case e.NeedsAlias && opts.IO.OutTTY:
+			kind += " (external, needs alias)"
+		case e.External && opts.IO.OutTTY:
 			kind += " (external)"
 		}
 		row := []string{e.Name, kind, fmt.Sprint(e.Version), updated}
@@ -145,5 +204,54 @@ func runList(ctx context.Context, opts *ListOptions) error {
 		printf(opts.IO.ErrOut, "No entries in account %s yet; add one with: ast secrets set NAME%s\n", account, opts.accountArg())
 		return nil
 	}
-	return t.print()
+	if err := t.print(); err != nil {
+		return err
+	}
+	printAliasHint(opts, account, entries, suggested)
+	return nil
+}
+
+// printAliasHint tells, on stderr, which listed items need an alias to be referenced, and
+// the command that gives them the suggested ones (keeping the aliases already set).
+func printAliasHint(opts *ListOptions, account string, entries []pluginsdk.Entry, suggested map[string]string) {
+	var items, names []string
+	for _, e := range entries {
+		if !e.NeedsAlias {
+			continue
+		}
+		names = append(names, e.Name)
+		if s := suggested[e.Name]; s != "" {
+			items = append(items, s+":"+e.Name)
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	are := "is not a valid entry name"
+	if len(names) > 1 {
+		are = "are not valid entry names"
+	}
+	printf(opts.IO.ErrOut, "%s %s (%s): a reference reaches %s only through an alias",
+		strings.Join(names, ", "), are, pluginsdk.NameRule, themOrIt(len(names)))
+	if len(items) > 0 {
+		setting := strings.Join(items, ",")
+		if opts.Aliases != nil {
+			if have := strings.Trim(strings.TrimSpace(opts.Aliases()), ","); have != "" {
+				setting = have + "," + setting
+			}
+		}
+		printf(opts.IO.ErrOut, ":\n  ast account set %s --set %s\n", account, shellWord("aliases="+setting))
+	} else {
+		printf(opts.IO.ErrOut, ": ast account set %s --set aliases=ALIAS:backend-name\n", account)
+	}
+}
+
+// shellWord quotes s for a shell when it has anything but letters, digits and _,.:=@+/-.
+func shellWord(s string) string {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_,.:=@+/-", r)) {
+			return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+		}
+	}
+	return s
 }

@@ -50,8 +50,14 @@ func TestExistingSecrets(t *testing.T) {
 		if err := json.Unmarshal([]byte(r.stdout), &listed); err != nil {
 			t.Fatalf("%s: %v", acct, err)
 		}
-		if len(listed) != 1 || listed[0].Name != name || listed[0].Kind != "secret" || listed[0].Value != nil {
-			t.Errorf("account %s lists %+v, want %s as a secret without value", acct, listed, name)
+		// Each folder holds one more item, whose name needs an alias (below).
+		if len(listed) != 2 {
+			t.Errorf("account %s lists %+v, want %s and the item that needs an alias", acct, listed, name)
+		}
+		for _, e := range listed {
+			if e.Name == name && (e.Kind != "secret" || e.Value != nil) {
+				t.Errorf("account %s lists %+v, want %s as a secret without value", acct, e, name)
+			}
 		}
 		if strings.Contains(r.stdout, `"p"`) || strings.Contains(r.stdout, "5432") {
 			t.Errorf("account %s: the listing holds a field's value", acct)
@@ -76,11 +82,13 @@ func TestExistingSecrets(t *testing.T) {
 			Fields   []string `json:"fields"`
 		}
 		r := s.must(s.run("--account", acct, "secrets", "list", "--fields", "-o", "json"))
-		if err := json.Unmarshal([]byte(r.stdout), &listed); err != nil || len(listed) != 1 {
+		if err := json.Unmarshal([]byte(r.stdout), &listed); err != nil || len(listed) != 2 {
 			t.Fatalf("%s: %v %s", acct, err, r.stdout)
 		}
-		if !listed[0].External || strings.Join(listed[0].Fields, ",") != want {
-			t.Errorf("account %s lists %+v, want external with fields %s", acct, listed[0], want)
+		for _, e := range listed {
+			if e.Name == map[string]string{"pay": "db", "payaws": "rds"}[acct] && (!e.External || strings.Join(e.Fields, ",") != want) {
+				t.Errorf("account %s lists %+v, want external with fields %s", acct, e, want)
+			}
 		}
 	}
 	for _, args := range [][]string{
@@ -105,12 +113,47 @@ func TestExistingSecrets(t *testing.T) {
 	s.must(s.run("--account", "pay", "secrets", "update", "db", "--value", "now-ast", "--force"))
 	var after []listedEntry
 	_ = json.Unmarshal([]byte(s.must(s.run("--account", "pay", "secrets", "list", "-o", "json")).stdout), &after)
-	if len(after) != 1 || after[0].Kind != "secret" {
+	if len(after) != 2 || after[0].Name != "db" || after[0].Kind != "secret" {
 		t.Errorf("after update --force: %+v", after)
 	}
 	s.must(s.run("--account", "pay", "secrets", "delete", "db"))
 
-	// Names that are no entry names are reached through aliases.
+	// Names that are no entry names are listed under their own names with the nearest
+	// valid name and the alias that reaches them (JSON, and a hint on stderr) ...
+	for acct, w := range map[string][2]string{"pay": {"db-creds", "DB_CREDS"}, "payaws": {"api.key", "API_KEY"}} {
+		var listed []struct {
+			Name          string `json:"name"`
+			External      bool   `json:"external"`
+			NeedsAlias    bool   `json:"needs_alias"`
+			SuggestedName string `json:"suggested_name"`
+			Alias         string `json:"alias"`
+		}
+		r := s.must(s.run("--account", acct, "secrets", "list", "-o", "json"))
+		if err := json.Unmarshal([]byte(r.stdout), &listed); err != nil {
+			t.Fatalf("%s: %v", acct, err)
+		}
+		found := false
+		for _, e := range listed {
+			if e.Name == w[0] {
+				found = true
+				if !e.NeedsAlias || !e.External || e.SuggestedName != w[1] || e.Alias != w[1]+":"+w[0] {
+					t.Errorf("account %s lists %+v, want %s needing alias %s:%s", acct, e, w[0], w[1], w[0])
+				}
+			}
+		}
+		if !found {
+			t.Errorf("account %s does not list %s: %s", acct, w[0], r.stdout)
+		}
+		r = s.must(s.run("--account", acct, "secrets", "list"))
+		if !strings.Contains(r.stdout, w[0]) || !strings.Contains(r.stderr, "ast account set "+acct+" --set aliases="+w[1]+":"+w[0]) {
+			t.Errorf("account %s: the text listing does not show %s with its alias:\n%s", acct, w[0], r)
+		}
+		r = s.run("--account", acct, "run", "--var", "X=@"+w[1], "--", "true")
+		if r.code != 1 || !strings.Contains(r.stderr, "no entry named "+w[1]) {
+			t.Errorf("account %s: a reference to the suggested name before the alias:\n%s", acct, r)
+		}
+	}
+	// ... and reached through aliases.
 	for acct, args := range map[string][]string{
 		"pay":    {"set", "aliases=DB_CREDS:db-creds"},
 		"payaws": {"set", "aliases=API_KEY:api.key"},
@@ -125,9 +168,19 @@ func TestExistingSecrets(t *testing.T) {
 	if got != "k\n" {
 		t.Errorf("an aliased AWS secret: %d bytes, want k", len(got))
 	}
-	r = s.run("account", "set", "pay", "--set", "aliases=X:../other")
-	if r.code == 0 {
-		t.Errorf("an alias that leaves the folder was accepted:\n%s", r)
+	for _, acct := range []string{"pay", "payaws"} {
+		r := s.must(s.run("--account", acct, "secrets", "list", "-o", "json"))
+		if strings.Contains(r.stdout, "needs_alias") {
+			t.Errorf("account %s: an aliased item still needs an alias: %s", acct, r.stdout)
+		}
+		// No alias leaves the account's folder: a parent, an absolute path, another
+		// account's folder, a deeper path.
+		for _, bad := range []string{"X:..", "X:../other", "X:/abs", "X:/" + folder + "/db", "X:ast/other/NAME", "X:" + folder + "/db", "X:sub/db"} {
+			r := s.run("account", "set", acct, "--set", "aliases="+bad)
+			if r.code == 0 || !strings.Contains(r.stderr, "inside the account's folder") {
+				t.Errorf("account %s: alias %s that leaves the folder:\n%s", acct, bad, r)
+			}
+		}
 	}
 	// A missing field names the fields present, never a value.
 	r = s.run("--account", "payaws", "run", "--var", "H=@rds#host", "--", "true")

@@ -50,6 +50,23 @@ func (c *client) entryName(secret string) (string, bool) {
 	return rest, true
 }
 
+// unnamed returns the rest of an AWS secret name in the account's folder that is not an
+// entry name but one segment an alias can reach (db-creds, api.key), and true; false for
+// anything else (an entry name, a deeper path, another account's secret).
+func (c *client) unnamed(secret string) (string, bool) {
+	rest, ok := strings.CutPrefix(secret, c.prefix)
+	if !ok || strings.Contains(rest, "/") || !prefixPattern.MatchString(rest) || pluginsdk.ValidateName(rest) == nil {
+		return "", false
+	}
+	if _, shadowed := c.aliases[rest]; shadowed {
+		return "", false
+	}
+	if _, aliased := c.aliasOf[rest]; aliased {
+		return "", false
+	}
+	return rest, true
+}
+
 // kindOf returns an entry's kind: the kind recorded in the ID of its current version,
 // which only a writer of the value can choose (see versionIDPrefix); secret for a version
 // ast did not write (a rotation, the console), whatever its ast:kind tag says: a tag is
@@ -93,6 +110,11 @@ func (c *client) list(ctx context.Context, opts pluginsdk.ListOptions) ([]plugin
 		}
 		for _, s := range page.SecretList {
 			name, ok := c.entryName(aws.ToString(s.Name))
+			unnamed := false
+			if !ok && opts.Unnamed {
+				name, unnamed = c.unnamed(aws.ToString(s.Name))
+				ok = unnamed
+			}
 			if !ok || s.DeletedDate != nil {
 				continue
 			}
@@ -100,6 +122,10 @@ func (c *client) list(ctx context.Context, opts pluginsdk.ListOptions) ([]plugin
 			e := pluginsdk.Entry{Name: name, Kind: kindOf(v), Version: v.number,
 				CreatedAt: aws.ToTime(s.CreatedDate), UpdatedAt: aws.ToTime(s.LastChangedDate),
 				External: v.kind == ""}
+			if unnamed {
+				// ast never writes such a name: an external secret, whatever its version ID.
+				e.NeedsAlias, e.External, e.Kind = true, true, pluginsdk.KindSecret
+			}
 			if e.UpdatedAt.IsZero() {
 				e.UpdatedAt = e.CreatedAt
 			}
@@ -185,8 +211,10 @@ func (c *client) fetch(ctx context.Context, names []string) (map[string]fetched,
 	var mu sync.Mutex
 	errs, _ := runBatch(ctx, singles(len(chunks)), readWorkers, func(ctx context.Context, i int) error {
 		ids := make([]string, len(chunks[i]))
+		asked := make(map[string]string, len(chunks[i])) // secret name → the name asked for
 		for j, n := range chunks[i] {
 			ids[j] = c.secretName(n)
+			asked[ids[j]] = n
 		}
 		in := &secretsmanager.BatchGetSecretValueInput{SecretIdList: ids}
 		for {
@@ -196,7 +224,7 @@ func (c *client) fetch(ctx context.Context, names []string) (map[string]fetched,
 			}
 			mu.Lock()
 			for _, v := range page.SecretValues {
-				name, ok := c.entryName(aws.ToString(v.Name))
+				name, ok := asked[aws.ToString(v.Name)]
 				if !ok {
 					continue
 				}
@@ -210,7 +238,7 @@ func (c *client) fetch(ctx context.Context, names []string) (map[string]fetched,
 				out[name] = f
 			}
 			for _, e := range page.Errors {
-				name, ok := c.entryName(aws.ToString(e.SecretId))
+				name, ok := asked[aws.ToString(e.SecretId)]
 				if !ok {
 					continue
 				}

@@ -408,6 +408,7 @@ func (b *Backend) List(ctx context.Context, opts pluginsdk.ListOptions) ([]plugi
 		return nil, publicError(err)
 	}
 	var names []string
+	unnamed := map[string]bool{} // keys that are not entry names, listed with opts.Unnamed
 	for _, k := range out.Data.Keys {
 		switch alias, aliased := c.aliasOf[k]; {
 		case aliased:
@@ -416,6 +417,10 @@ func (b *Backend) List(ctx context.Context, opts pluginsdk.ListOptions) ([]plugi
 			c.log.Debug("skipping a key an alias stands in front of", "key", k)
 		case pluginsdk.ValidateName(k) == nil:
 			names = append(names, k)
+		case opts.Unnamed && segmentPattern.MatchString(k) && k != "." && k != "..":
+			// One segment (a folder's key ends in "/"): an alias can reach it.
+			names = append(names, k)
+			unnamed[k] = true
 		default:
 			c.log.Debug("skipping a key that is not an entry name", "key", k, "folder", c.listPath())
 		}
@@ -425,6 +430,12 @@ func (b *Backend) List(ctx context.Context, opts pluginsdk.ListOptions) ([]plugi
 	err = c.forEach(ctx, len(names), func(ctx context.Context, i int) error {
 		var err error
 		found[i], ok[i], err = c.listed(ctx, names[i], opts)
+		if unnamed[names[i]] {
+			// ast never writes such a name: whatever its labels say, it is an external
+			// secret, without a value.
+			e := &found[i]
+			e.NeedsAlias, e.External, e.Kind, e.Value = true, true, pluginsdk.KindSecret, pluginsdk.Value{}
+		}
 		return err // List has no per-name outcomes: any error ends it
 	})
 	if err != nil {

@@ -140,7 +140,13 @@ type Entry struct {
 	// it reads as a secret.
 	External bool `protobuf:"varint,7,opt,name=external,proto3" json:"external,omitempty"`
 	// Field names (never values) of an external entry, in List with fields asked for.
-	Fields        []string `protobuf:"bytes,8,rep,name=fields,proto3" json:"fields,omitempty"`
+	Fields []string `protobuf:"bytes,8,rep,name=fields,proto3" json:"fields,omitempty"`
+	// In List with unnamed asked for: name is the item's name in the backend, which is not a
+	// valid entry name (db-creds, rds.primary); it is reached only through an alias.
+	NeedsAlias bool `protobuf:"varint,9,opt,name=needs_alias,json=needsAlias,proto3" json:"needs_alias,omitempty"`
+	// In Get of an external entry whose fields are not its whole value (a Vault secret with
+	// a "value" key and others): the JSON object @NAME#FIELD takes fields from.
+	FieldSource   string `protobuf:"bytes,10,opt,name=field_source,json=fieldSource,proto3" json:"field_source,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -229,6 +235,20 @@ func (x *Entry) GetFields() []string {
 		return x.Fields
 	}
 	return nil
+}
+
+func (x *Entry) GetNeedsAlias() bool {
+	if x != nil {
+		return x.NeedsAlias
+	}
+	return false
+}
+
+func (x *Entry) GetFieldSource() string {
+	if x != nil {
+		return x.FieldSource
+	}
+	return ""
 }
 
 // The outcome of one name of a batch: code is a gRPC status code (0 = OK).
@@ -747,9 +767,11 @@ func (x *InfoResponse) GetCapabilities() []string {
 }
 
 type ListRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Values        bool                   `protobuf:"varint,1,opt,name=values,proto3" json:"values,omitempty"`
-	Fields        bool                   `protobuf:"varint,2,opt,name=fields,proto3" json:"fields,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Values bool                   `protobuf:"varint,1,opt,name=values,proto3" json:"values,omitempty"`
+	Fields bool                   `protobuf:"varint,2,opt,name=fields,proto3" json:"fields,omitempty"`
+	// Also list items whose names are not entry names (Entry.needs_alias).
+	Unnamed       bool `protobuf:"varint,3,opt,name=unnamed,proto3" json:"unnamed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -794,6 +816,13 @@ func (x *ListRequest) GetValues() bool {
 func (x *ListRequest) GetFields() bool {
 	if x != nil {
 		return x.Fields
+	}
+	return false
+}
+
+func (x *ListRequest) GetUnnamed() bool {
+	if x != nil {
+		return x.Unnamed
 	}
 	return false
 }
@@ -1118,7 +1147,7 @@ var File_backend_proto protoreflect.FileDescriptor
 
 const file_backend_proto_rawDesc = "" +
 	"\n" +
-	"\rbackend.proto\x12\x0east.backend.v1\"\x8b\x02\n" +
+	"\rbackend.proto\x12\x0east.backend.v1\"\xcf\x02\n" +
 	"\x05Entry\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12(\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x14.ast.backend.v1.KindR\x04kind\x12\x14\n" +
@@ -1127,7 +1156,11 @@ const file_backend_proto_rawDesc = "" +
 	"\x14created_at_unix_nano\x18\x05 \x01(\x03R\x11createdAtUnixNano\x12/\n" +
 	"\x14updated_at_unix_nano\x18\x06 \x01(\x03R\x11updatedAtUnixNano\x12\x1a\n" +
 	"\bexternal\x18\a \x01(\bR\bexternal\x12\x16\n" +
-	"\x06fields\x18\b \x03(\tR\x06fields\"w\n" +
+	"\x06fields\x18\b \x03(\tR\x06fields\x12\x1f\n" +
+	"\vneeds_alias\x18\t \x01(\bR\n" +
+	"needsAlias\x12!\n" +
+	"\ffield_source\x18\n" +
+	" \x01(\tR\vfieldSource\"w\n" +
 	"\x06Result\x12+\n" +
 	"\x05entry\x18\x01 \x01(\v2\x15.ast.backend.v1.EntryR\x05entry\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\rR\x04code\x12\x18\n" +
@@ -1159,10 +1192,11 @@ const file_backend_proto_rawDesc = "" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\x1a\n" +
 	"\bprotocol\x18\x03 \x01(\x05R\bprotocol\x12\x1b\n" +
 	"\tmax_batch\x18\x04 \x01(\x05R\bmaxBatch\x12\"\n" +
-	"\fcapabilities\x18\x05 \x03(\tR\fcapabilities\"=\n" +
+	"\fcapabilities\x18\x05 \x03(\tR\fcapabilities\"W\n" +
 	"\vListRequest\x12\x16\n" +
 	"\x06values\x18\x01 \x01(\bR\x06values\x12\x16\n" +
-	"\x06fields\x18\x02 \x01(\bR\x06fields\"?\n" +
+	"\x06fields\x18\x02 \x01(\bR\x06fields\x12\x18\n" +
+	"\aunnamed\x18\x03 \x01(\bR\aunnamed\"?\n" +
 	"\fListResponse\x12/\n" +
 	"\aentries\x18\x01 \x03(\v2\x15.ast.backend.v1.EntryR\aentries\"\"\n" +
 	"\n" +
