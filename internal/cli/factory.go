@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -189,6 +190,13 @@ func (f *Factory) Backend(ctx context.Context, account config.Account) (pluginsd
 	}
 	loc, err := finder.Find(account.Backend)
 	if err != nil {
+		known := slices.Clone(host.Builtin)
+		for _, l := range finder.All() {
+			known = append(known, l.Backend)
+		}
+		if !slices.Contains(known, account.Backend) {
+			return nil, fmt.Errorf("account %s: %w%s", account.Name, err, didYouMean(account.Backend, known))
+		}
 		return nil, fmt.Errorf("account %s: %w", account.Name, err)
 	}
 	p, err := f.StartPlugin(ctx, loc)

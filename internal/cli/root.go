@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -174,10 +175,41 @@ func nearestCommands(cmd *cobra.Command, typed string) []string {
 	for d := 1; d <= 2; d++ {
 		cmd.SuggestionsMinimumDistance = d
 		if s := cmd.SuggestionsFor(typed); len(s) > 0 {
-			return s
+			return slices.Compact(s) // cobra names a command twice when two of its rules match
 		}
 	}
 	return nil
+}
+
+// nearestNames returns the names nearest to typed by nearestCommands' rule (one edit
+// away, or a name typed starts, else two edits away), for "did you mean" on names that are
+// not commands: a backend, a target type. A name is also suggested for the words of
+// knownAsWords people use for it (vault for hashicorp). typed itself is never suggested.
+func nearestNames(typed string, names []string) []string {
+	c := &cobra.Command{Use: "names"}
+	seen := map[string]bool{typed: true}
+	for _, n := range names {
+		if !seen[n] {
+			seen[n] = true
+			c.AddCommand(&cobra.Command{Use: n, SuggestFor: knownAsWords[n], Run: func(*cobra.Command, []string) {}})
+		}
+	}
+	return nearestCommands(c, typed)
+}
+
+// knownAsWords are the other words for a backend or target type.
+var knownAsWords = map[string][]string{
+	"hashicorp":  {"vault", "hcv", "hashicorp-vault"},
+	"awssm":      {"aws", "secretsmanager", "secrets-manager", "aws-secrets-manager", "asm"},
+	"kubernetes": {"k8s", "kube", "kubectl"},
+}
+
+// didYouMean is " (did you mean A or B?)" for the names nearest to typed, or "".
+func didYouMean(typed string, names []string) string {
+	if s := nearestNames(typed, names); len(s) > 0 {
+		return fmt.Sprintf(" (did you mean %s?)", strings.Join(s, " or "))
+	}
+	return ""
 }
 
 // commandLineKey is the context key of ast's arguments, as Run got them.

@@ -50,7 +50,7 @@ func (f *Factory) StartTarget(ctx context.Context, t config.Target) (pluginsdk.T
 	}
 	loc, err := finder.FindTarget(t.Type)
 	if err != nil {
-		return nil, fmt.Errorf("target %s: %w", t.Name, err)
+		return nil, fmt.Errorf("target %s: %w%s", t.Name, err, didYouMean(t.Type, finder.TargetTypes()))
 	}
 	opts := host.Options{Stderr: f.IO.ErrOut, Debug: f.Getenv("AST_LOG") == "debug"}
 	if s := f.Getenv("AST_PLUGIN_TIMEOUT"); s != "" {

@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/ast-cli/ast/config"
@@ -33,6 +36,23 @@ func StartTarget(ctx context.Context, loc Location, opts Options) (*Target, erro
 		return nil, err
 	}
 	return t, nil
+}
+
+// TargetTypes returns the target types whose plugin (an executable ast-target-TYPE) is
+// in the directories FindTarget searches, sorted, each once: the names a mistyped type is
+// compared with.
+func (f Finder) TargetTypes() []string {
+	seen := map[string]bool{}
+	for _, d := range f.dirs() {
+		ents, _ := os.ReadDir(d.dir)
+		for _, e := range ents {
+			typ, ok := strings.CutPrefix(e.Name(), pluginsdk.TargetExecutablePrefix)
+			if ok && config.ValidateBackendName(typ) == nil && e.Type()&os.ModeDir == 0 {
+				seen[typ] = true
+			}
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // FindTarget returns the location of the plugin of target type typ: the executable
