@@ -37,7 +37,11 @@ description, target (and, for targets other than local, where, image, desired, r
 
 Each configured target is asked for the agents ast manages there (a kubernetes target by
 the app.kubernetes.io/managed-by=ast label, so teammates' agents show up), waiting at most
-15 seconds per target; a target that does not answer is shown as unreachable.`,
+15 seconds per target. A target that does not answer is a row with agent "-" and status
+unreachable (in JSON with its error), and its reason is printed on stderr; the other
+targets and the local agents are still listed.
+
+Exit status: 0 when every target answered; 1 when one did not (after the full listing).`,
 		Args: exactArgs(0, "no arguments"),
 		RunE: func(cmd *cobra.Command, _ []string) error { return runBlueprintList(opts) },
 	}
@@ -63,6 +67,8 @@ type listedAgent struct {
 	Image       string  `json:"image,omitempty"`
 	Desired     *int    `json:"desired,omitempty"`
 	Ready       *int    `json:"ready,omitempty"`
+	// Error says why a target is unreachable (status "unreachable").
+	Error string `json:"error,omitempty"`
 }
 
 // Agent statuses shown by list.
@@ -70,6 +76,7 @@ const (
 	statusRunning     = "running"
 	statusExited      = "exited"
 	statusNotDeployed = "not deployed"
+	statusUnreachable = "unreachable"
 )
 
 func runBlueprintList(opts *BlueprintListOptions) error {
@@ -136,6 +143,19 @@ func runBlueprintList(opts *BlueprintListOptions) error {
 	agents = append(agents, remote...)
 	sort.SliceStable(agents, func(i, j int) bool { return agents[i].Agent < agents[j].Agent })
 
+	if err := printListed(opts, dirs, agents); err != nil {
+		return err
+	}
+	for _, a := range remote {
+		if a.Status == statusUnreachable {
+			return &silentError{ExitFailure} // its reason is on stderr
+		}
+	}
+	return nil
+}
+
+// printListed prints the agents as a table, tab-separated lines or JSON.
+func printListed(opts *BlueprintListOptions, dirs []string, agents []*listedAgent) error {
 	if opts.Output == "json" {
 		out := make([]listedAgent, len(agents))
 		for i, a := range agents {

@@ -598,3 +598,84 @@ func TestFailureModes(t *testing.T) {
 		s.must("", "blueprint", "stop", "fm", "--target", "k")
 	})
 }
+
+// TestListStopLogsAcrossTargets: blueprint list asks every target, shows an unreachable
+// one as such (and exits 1) while listing the rest; stop and logs need --target only for
+// an agent deployed on two targets; logs reach the API (containers never start here).
+func TestListStopLogsAcrossTargets(t *testing.T) {
+	s := newSandbox(t)
+	ctx := context.Background()
+	s.blueprint("dup", "image: "+pause+"\n")
+	s.blueprint("loc", "command: [sleep, \"1\"]\n")
+	s.stopAfter("dup")
+	t.Cleanup(func() {
+		_ = s.c.admin.AppsV1().Deployments("other-ns").Delete(ctx, "dup", metav1.DeleteOptions{})
+		_ = s.c.admin.CoreV1().Secrets("other-ns").Delete(ctx, "ast-dup", metav1.DeleteOptions{})
+	})
+	s.must("", "target", "add", "k2", "--type", "kubernetes", "--set", "kubeconfig="+s.c.adminFile, "--set", "namespace=other-ns")
+	kc, server := s.deadKubeconfig()
+	s.must("", "target", "add", "dead", "--type", "kubernetes", "--set", "kubeconfig="+kc)
+	s.must("", "blueprint", "deploy", "dup", "--target", "k", "--timeout", "60s")
+	s.must("", "blueprint", "deploy", "dup", "--target", "k2", "--timeout", "60s")
+
+	start := time.Now()
+	r := s.run("", "blueprint", "list", "--output", "json")
+	took := time.Since(start)
+	if r.code != 1 {
+		t.Errorf("list with an unreachable target: exit %d, want 1\n%s", r.code, r.errOut)
+	}
+	if took > 20*time.Second {
+		t.Errorf("list with an unreachable target took %s", took)
+	}
+	if !strings.Contains(r.errOut, "target dead did not answer") || !strings.Contains(r.errOut, server) {
+		t.Errorf("stderr does not say which target did not answer and why:\n%s", r.errOut)
+	}
+	var listed []map[string]any
+	if err := json.Unmarshal([]byte(r.out), &listed); err != nil {
+		t.Fatalf("list: %v\n%s", err, r.out)
+	}
+	rows := map[string]map[string]any{}
+	for _, a := range listed {
+		rows[fmt.Sprint(a["agent"], "@", a["target"])] = a
+	}
+	for key, status := range map[string]string{"dup@k": "available 1/1", "dup@k2": "available 1/1", "-@dead": "unreachable", "loc@local": "not deployed"} {
+		if a, ok := rows[key]; !ok || a["status"] != status {
+			t.Errorf("list: %s is %v, want status %q\n%s", key, a, status, r.out)
+		}
+	}
+	if e, _ := rows["-@dead"]["error"].(string); !strings.Contains(e, server) {
+		t.Errorf("the unreachable row's error does not name the server: %q", e)
+	}
+	r = s.run("", "blueprint", "list")
+	if r.code != 1 || !strings.Contains(r.out, "-\tunreachable") || !strings.Contains(r.out, "dup\tavailable 1/1") {
+		t.Errorf("list, piped: exit %d:\n%s\n%s", r.code, r.out, r.errOut)
+	}
+
+	// One agent on two targets: stop and logs ask which.
+	for _, args := range [][]string{{"stop", "dup"}, {"logs", "dup"}, {"logs", "-f", "dup"}} {
+		r := s.run("", append([]string{"blueprint"}, args...)...)
+		if r.code != 2 || !strings.Contains(r.errOut, "deployed on k and k2: say which with --target") {
+			t.Errorf("%v on two targets: exit %d: %s", args, r.code, r.errOut)
+		}
+	}
+	// Logs, as far as this cluster allows: the request reaches the API server, which
+	// cannot reach a kubelet (kwok's nodes have none): the error names the pod.
+	for _, args := range [][]string{{"logs", "dup", "--target", "k"}, {"logs", "-f", "dup", "--target", "k"}} {
+		r := s.run("", append([]string{"blueprint"}, args...)...)
+		t.Logf("%v: exit %d\nstdout: %q\nstderr: %s", args, r.code, r.out, r.errOut)
+		if r.code != 1 {
+			t.Errorf("%v: exit %d, want 1 (no kubelet serves logs here)", args, r.code)
+		}
+		for _, want := range []string{"logs of dup on target k", "namespace " + s.c.ns, "pods/log of dup-"} {
+			if !strings.Contains(r.errOut, want) {
+				t.Errorf("%v: the error does not say %q:\n%s", args, want, r.errOut)
+			}
+		}
+	}
+	s.must("", "blueprint", "stop", "dup", "--target", "k2")
+	// Now on one target: no --target needed.
+	s.must("", "blueprint", "stop", "dup")
+	if _, err := s.c.admin.AppsV1().Deployments(s.c.ns).Get(ctx, "dup", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("dup is still on target k after stop (%v)", err)
+	}
+}
