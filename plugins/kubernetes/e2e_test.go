@@ -293,6 +293,26 @@ func TestDeployLifecycle(t *testing.T) {
 		t.Logf("logs unexpectedly answered: %q", r.out)
 	}
 
+	// Positive controls of the etcd sweep: a ConfigMap (never encrypted) holding a canary
+	// is found in etcd's files, so a sweep that finds no Secret value is not blind; and
+	// the Secrets there carry the envelope of the README's secretbox provider.
+	if s.c.etcdDir != "" {
+		plain := fmt.Sprintf("CANARY-configmap-%d", time.Now().UnixNano())
+		if _, err := s.c.admin.CoreV1().ConfigMaps(s.c.ns).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "sweep-control"},
+			Data: map[string]string{"v": plain}}, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.c.admin.CoreV1().ConfigMaps(s.c.ns).Delete(ctx, "sweep-control", metav1.DeleteOptions{}) })
+		if where := sweepFiles(s.c.etcdDir, plain); where == "" {
+			t.Errorf("the sweep of etcd's files does not find a ConfigMap's plain value: it would not find a Secret's either")
+		} else {
+			t.Logf("positive control: the ConfigMap's value is in %s", where)
+		}
+		if where := sweepFiles(s.c.etcdDir, "k8s:enc:secretbox:v1:key1:"); where == "" {
+			t.Errorf("no secretbox-encrypted object in etcd's files: the encryption configuration is not in effect")
+		}
+	}
+
 	// Canary sweep: every object the API server holds in the namespace except the Secret,
 	// with managedFields; ast's output; ast's files.
 	for name, c := range map[string]string{"entry": canary1, "updated entry": canary2, "--var literal": canaryFlag} {
