@@ -311,3 +311,44 @@ func TestTmpdirClean(t *testing.T) {
 	}
 	t.Logf("tmpdir summary: commands=%d left_in_tmpdir=%d", len(commands)+1, len(ents))
 }
+
+// TestTmpdirSweptAfterSIGKILL: a SIGKILLed ast cannot remove its socket directory; the
+// next ast that starts a plugin removes it once it is older than a plugin start could
+// take (a minute; here its time is set back), its ast being dead and its socket
+// unserved. A younger one is left for a later command.
+func TestTmpdirSweptAfterSIGKILL(t *testing.T) {
+	s := newSandbox(t)
+	s.addAccounts(account{name: "acct", backend: "local"})
+	s.run("secrets", "create", "A", "--value", "one")
+	lock, release := s.holdStoreLock("acct")
+	st := s.start(runOpts{}, "secrets", "create", "B", "--value", "two")
+	plugin := st.plugin("local")
+	st.waitOpen(plugin, lock)
+	_ = syscall.Kill(st.pid(), syscall.SIGKILL)
+	st.wait(30 * time.Second)
+	release()
+	// The plugin follows its parent (parent-death signal); its socket stays behind.
+	if !waitFor(20*time.Second, func() bool { return syscall.Kill(plugin, 0) != nil }) {
+		t.Fatalf("the plugin %d outlived its SIGKILLed ast", plugin)
+	}
+	left, _ := filepath.Glob(filepath.Join(s.tmp, "ast-*"))
+	if len(left) != 1 {
+		t.Fatalf("after SIGKILL $TMPDIR holds %v, want the one socket directory", left)
+	}
+	s.run("secrets", "list") // too young to be taken for a dead ast's
+	if _, err := os.Lstat(left[0]); err != nil {
+		t.Fatalf("a directory younger than a minute was removed: %v", err)
+	}
+	old := time.Now().Add(-2 * time.Minute)
+	if err := os.Chtimes(left[0], old, old); err != nil {
+		t.Fatal(err)
+	}
+	if r := s.run("secrets", "list"); r.code != 0 {
+		t.Fatalf("secrets list: %s", r)
+	}
+	ents, _ := os.ReadDir(s.tmp)
+	for _, e := range ents {
+		t.Errorf("$TMPDIR holds %s after the next command", e.Name())
+	}
+	t.Logf("sweep summary: left_by_sigkill=1 left_after_next_command=%d", len(ents))
+}

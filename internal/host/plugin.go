@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -122,8 +123,12 @@ func launch(loc Location, opts Options, handshake plugin.HandshakeConfig, sets m
 	if err := checkDirPath(base); err != nil {
 		return nil, nil, fmt.Errorf("the %s plugin %s: refusing the temporary directory for its socket (%s, from $TMPDIR): %v", loc.Backend, loc.Path, base, err)
 	}
+	// Once per process, the directories of asts that were killed before they could remove
+	// theirs go (see sweepSocketDirs for what makes one safe to remove).
+	sweepOnce.Do(func() { sweepSocketDirs(base, time.Now()) })
 	var err error
-	if p.socketDir, err = os.MkdirTemp(base, "ast-"); err != nil {
+	// ast-PID-RANDOM: the PID tells a later sweep whether the directory's ast is alive.
+	if p.socketDir, err = os.MkdirTemp(base, "ast-"+strconv.Itoa(os.Getpid())+"-"); err != nil {
 		return nil, nil, fmt.Errorf("the %s plugin %s: a directory for its socket: %w", loc.Backend, loc.Path, err)
 	}
 	// MkdirTemp's 0700 is masked by the umask; the socket directory must be exactly 0700.
@@ -183,15 +188,19 @@ func launch(loc Location, opts Options, handshake plugin.HandshakeConfig, sets m
 	return p, raw, nil
 }
 
+// sweepOnce runs sweepSocketDirs at the first plugin start of the process.
+var sweepOnce sync.Once
+
 // maxSocketPath is the longest Unix socket path Linux and the BSDs take (sun_path is 108
 // bytes on Linux, 104 on macOS, with its NUL).
 const maxSocketPath = 103
 
 // socketBase returns the directory in which the plugin's socket directory is created:
 // $TMPDIR (os.TempDir), unless the socket path would not fit in a Unix socket address
-// there: then $XDG_RUNTIME_DIR, or /tmp. The socket is DIR/ast-NNNNNNNNNN/pluginNNNNNNNNNN.
+// there: then $XDG_RUNTIME_DIR, or /tmp. The socket is DIR/ast-PID-NNNNNNNNNN/pluginNNNNNNNNNN
+// (PID at most 4194304 on Linux).
 func socketBase() string {
-	const tail = len("/ast-1234567890/plugin1234567890")
+	const tail = len("/ast-4194304-1234567890/plugin1234567890")
 	base := os.TempDir()
 	if len(base)+tail <= maxSocketPath {
 		return base
