@@ -9,28 +9,56 @@ import (
 )
 
 // externalNames returns those of names that are external entries (not written by ast: see
-// pluginsdk.Entry.External), sorted as List answers, with one List (no value).
+// pluginsdk.Entry.External), sorted as List answers: one List (no value), and one Get of
+// the names it shows as ast's own (see externalOf).
 func externalNames(ctx context.Context, b pluginsdk.Backend, names []string) ([]string, error) {
 	entries, err := b.List(ctx, pluginsdk.ListOptions{})
 	if err != nil {
 		return nil, err
 	}
-	return externalOf(entries, names), nil
+	return externalOf(ctx, b, entries, names)
 }
 
-// externalOf returns those of names that entries list as external.
-func externalOf(entries []pluginsdk.Entry, names []string) []string {
+// externalOf returns those of names that are external: listed as external in entries, or
+// listed as ast's own but read as external by one batched Get. List may tell from
+// metadata alone (a Vault label, which a token that may update metadata but not values
+// can forge to make a secret a team wrote look like ast's); Get reads the version itself,
+// as the rule says ("its current version is not in ast's layout"). A name Get cannot read
+// (no read permission, deleted since) keeps what List said; a failed Get call fails.
+func externalOf(ctx context.Context, b pluginsdk.Backend, entries []pluginsdk.Entry, names []string) ([]string, error) {
 	want := map[string]bool{}
 	for _, n := range names {
 		want[n] = true
 	}
+	external := map[string]bool{}
+	var own []string
+	for _, e := range entries {
+		switch {
+		case !want[e.Name]:
+		case e.External:
+			external[e.Name] = true
+		default:
+			own = append(own, e.Name)
+		}
+	}
+	if len(own) > 0 {
+		res, err := b.Get(ctx, own)
+		if err != nil {
+			return nil, err
+		}
+		for i, r := range res {
+			if i < len(own) && r.Err == nil && r.Entry.External {
+				external[own[i]] = true
+			}
+		}
+	}
 	var out []string
 	for _, e := range entries {
-		if e.External && want[e.Name] {
+		if external[e.Name] {
 			out = append(out, e.Name)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // refuseExternal is the error of a write or delete (what: "overwrite", "delete") that

@@ -152,7 +152,11 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 		for i, e := range entries {
 			names[i] = e.Name
 		}
-		if ext := externalOf(listed, names); len(ext) > 0 {
+		ext, err := externalOf(ctx, b, listed, names)
+		if err != nil {
+			return err
+		}
+		if len(ext) > 0 {
 			return refuseExternal("overwrite", ext)
 		}
 	}

@@ -80,10 +80,12 @@ func missingEntry(name, account, accountArg string) error {
 
 // lookupKind returns the kind of the entry name, whether it exists and whether it is
 // external (ast did not write it), with one List (names and kinds only: no value crosses
-// the wire). A kind of plain is confirmed with a Get, which reads the kind the backend
-// proves: a List may show a label nobody proved (a Vault metadata label can be written by
-// a token that cannot read or write values), and writing a secret's new value as plain
-// would make it readable.
+// the wire). A kind of plain, and an entry listed as ast's own, are confirmed with a Get,
+// which reads the kind and the origin the backend proves: a List may show a label nobody
+// proved (a Vault metadata label can be written by a token that cannot read or write
+// values), writing a secret's new value as plain would make it readable, and writing
+// over a secret a team wrote would replace it without --force. A secret whose Get is
+// refused (a token that may write but not read) keeps what List said.
 func lookupKind(ctx context.Context, b pluginsdk.Backend, name string) (kind pluginsdk.Kind, ok, external bool, err error) {
 	entries, err := b.List(ctx, pluginsdk.ListOptions{})
 	if err != nil {
@@ -93,8 +95,8 @@ func lookupKind(ctx context.Context, b pluginsdk.Backend, name string) (kind plu
 		if e.Name != name {
 			continue
 		}
-		if e.Kind != pluginsdk.KindPlain {
-			return pluginsdk.KindSecret, true, e.External, nil
+		if e.Kind != pluginsdk.KindPlain && e.External {
+			return pluginsdk.KindSecret, true, true, nil
 		}
 		res, err := b.Get(ctx, []string{name})
 		switch {
@@ -104,8 +106,13 @@ func lookupKind(ctx context.Context, b pluginsdk.Backend, name string) (kind plu
 			return "", false, false, fmt.Errorf("the backend answered %d results for one name", len(res))
 		case errors.Is(res[0].Err, pluginsdk.ErrNotFound):
 			return "", false, false, nil // deleted since the List
+		case res[0].Err != nil && e.Kind != pluginsdk.KindPlain:
+			return pluginsdk.KindSecret, true, false, nil // unreadable: List's word
 		case res[0].Err != nil:
 			return "", false, false, fmt.Errorf("%s: %w", name, res[0].Err)
+		}
+		if res[0].Entry.External {
+			return pluginsdk.KindSecret, true, true, nil
 		}
 		return res[0].Entry.Kind, true, res[0].Entry.External, nil
 	}

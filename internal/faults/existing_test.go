@@ -182,10 +182,21 @@ func TestExistingSecrets(t *testing.T) {
 			}
 		}
 	}
-	// A missing field names the fields present, never a value.
-	r = s.run("--account", "payaws", "run", "--var", "H=@rds#host", "--", "true")
-	if r.code != 1 || !strings.Contains(r.stderr, `"password", "port", "username"`) || strings.Contains(r.stderr, "5432") {
-		t.Errorf("a missing field:\n%s", r)
+	// A missing field names the fields present, never a value; a missing entry of the same
+	// command does not hide it.
+	r = s.run("--account", "payaws", "run", "--var", "H=@rds#host", "--var", "G=@GONE", "--", "true")
+	if r.code != 1 || !strings.Contains(r.stderr, `"password", "port", "username"`) || !strings.Contains(r.stderr, "no entry named GONE") ||
+		strings.Contains(r.stderr, "5432") {
+		t.Errorf("a missing field and a missing entry:\n%s", r)
+	}
+	// A Vault secret with a "value" key and others: @NAME is the value key, @NAME#FIELD
+	// any data key.
+	cli([]string{"VAULT_ADDR=" + addr, "VAULT_TOKEN=" + token}, vaultBin,
+		"kv", "put", "-mount=secret", folder+"/svc", "value=v-whole", "other=o-field")
+	got = s.must(s.run("--account", "pay", "run", "--var", "W=@svc", "--var", "O=@svc#other", "--var", "V=@svc#value",
+		"--", "printenv", "W", "O", "V")).stdout
+	if got != "v-whole\no-field\nv-whole\n" {
+		t.Errorf("a Vault secret with value and other keys: the child printed %q", got)
 	}
 }
 

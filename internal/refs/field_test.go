@@ -124,3 +124,52 @@ func TestResolveFields(t *testing.T) {
 		t.Error("the error holds a value")
 	}
 }
+
+// TestResolveFieldSource: an entry whose whole value is one of its fields (a Vault secret
+// with a "value" key and others) gives @NAME its value and @NAME#FIELD any of its fields.
+func TestResolveFieldSource(t *testing.T) {
+	g := &fakeGetter{entries: map[string]pluginsdk.Entry{
+		"db": {Name: "db", Kind: pluginsdk.KindSecret, Value: pluginsdk.NewValue("v-whole"), External: true,
+			FieldSource: pluginsdk.NewValue(`{"value":"v-whole","other":"o-field","port":5432}`)},
+	}}
+	vars, _ := ParseVars([]string{"W=@db", "V=@db#value", "O=@db#other", "P=@db#port"})
+	res, err := Resolve(context.Background(), g, vars)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkEnv(t, res.Env, []wantEnv{{"O", "o-field"}, {"P", "5432"}, {"V", "v-whole"}, {"W", "v-whole"}})
+	vars, _ = ParseVars([]string{"H=@db#host"})
+	_, err = Resolve(context.Background(), g, vars)
+	if err == nil || !strings.Contains(err.Error(), `"other", "port", "value"`) || strings.Contains(err.Error(), "o-field") {
+		t.Errorf("a missing field of the field source: %v", err)
+	}
+}
+
+// TestResolveAllErrors: a missing entry does not hide the field errors of the same
+// command; every problem is reported at once, by name.
+func TestResolveAllErrors(t *testing.T) {
+	denied := pluginsdk.Errorf(pluginsdk.ErrPermissionDenied, "access denied")
+	g := &fakeGetter{entries: map[string]pluginsdk.Entry{
+		"rds": {Name: "rds", Kind: pluginsdk.KindSecret, Value: pluginsdk.NewValue(`{"port":5432,"opts":{"a":"s3cr3t"}}`)},
+		"tok": {Name: "tok", Kind: pluginsdk.KindSecret, Value: pluginsdk.NewValue("x")},
+	}, errs: map[string]error{"tok": denied}}
+	vars, _ := ParseVars([]string{"A=@GONE", "B=@rds#host", "C=@rds#opts", "D=@tok", "E=@rds#port"})
+	_, err := Resolve(context.Background(), g, vars)
+	var me *MissingError
+	var fe *FieldError
+	var ee *EntryError
+	if !errors.As(err, &me) || !errors.As(err, &fe) || !errors.As(err, &ee) {
+		t.Fatalf("want a missing entry, an entry error and field errors together: %v", err)
+	}
+	for _, s := range []string{"no entry named GONE", "entry tok", `entry rds has no field "host"`, `field "opts" is a JSON object`} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("error %q does not say %s", err, s)
+		}
+	}
+	if strings.Contains(err.Error(), "s3cr3t") || strings.Contains(err.Error(), "5432") {
+		t.Error("the error holds a value")
+	}
+	if len(g.calls) != 1 {
+		t.Errorf("%d Get calls, want 1", len(g.calls))
+	}
+}

@@ -87,12 +87,13 @@ func plannedSource(v Var) Source {
 //   - a *VarError (joined, wrapping pluginsdk.ErrInvalidArgument) for a Var whose key or
 //     reference is not a valid name; g is not called;
 //   - the error of the Get call as a whole, wrapped with the names asked for;
-//   - otherwise the per-name failures: a *MissingError naming every name that has no
-//     entry (errors.Is(err, pluginsdk.ErrNotFound) holds), and an *EntryError for each
-//     other failed name (PermissionDenied, ...), joined with errors.Join, missing first,
-//     then by name. Use errors.As to pick them out;
-//   - then a *FieldError for each `@NAME#FIELD` whose field cannot be taken (see Field),
-//     joined, by key.
+//   - otherwise every reference error of the command at once, joined with errors.Join
+//     (one error alone is returned as is): a *MissingError naming every name that has no
+//     entry (errors.Is(err, pluginsdk.ErrNotFound) holds), an *EntryError for each other
+//     failed name (PermissionDenied, ...) by name, then a *FieldError for each
+//     `@NAME#FIELD` of an entry that was read whose field cannot be taken (see Field), by
+//     key. A missing entry does not hide the field errors of the others. Use errors.As to
+//     pick them out.
 //
 // Field references take their fields from the same one Get: one read per entry, however
 // many of its fields are used.
@@ -105,6 +106,7 @@ func Resolve(ctx context.Context, g Getter, vars []Var) (Resolved, error) {
 	}
 	names := refNames(vars)
 	entries := make(map[string]pluginsdk.Entry, len(names))
+	var getErrs []error // missing and failed entries, reported with the field errors
 	if len(names) > 0 {
 		results, err := g.Get(ctx, names)
 		if err != nil {
@@ -131,17 +133,10 @@ func Resolve(ctx context.Context, g Getter, vars []Var) (Resolved, error) {
 				entries[name] = r.Entry
 			}
 		}
-		if len(missing) > 0 || len(failed) > 0 {
-			var errs []error
-			if len(missing) > 0 {
-				errs = append(errs, &MissingError{Names: missing})
-			}
-			errs = append(errs, failed...)
-			if len(errs) == 1 {
-				return Resolved{}, errs[0]
-			}
-			return Resolved{}, errors.Join(errs...)
+		if len(missing) > 0 {
+			getErrs = append(getErrs, &MissingError{Names: missing})
 		}
+		getErrs = append(getErrs, failed...)
 	}
 
 	res := Resolved{Env: make([]EnvVar, len(vars)), Sources: make([]Source, len(vars))}
@@ -150,10 +145,17 @@ func Resolve(ctx context.Context, g Getter, vars []Var) (Resolved, error) {
 		src := plannedSource(v)
 		value := pluginsdk.NewValue(v.Literal)
 		if v.IsRef() {
-			e := entries[v.Ref]
+			e, ok := entries[v.Ref]
+			if !ok {
+				continue // missing or failed: reported above
+			}
 			value, src.EntryKind, src.Version = e.Value, e.Kind, e.Version
 			if v.Field != "" {
-				text, err := Field(e.Value.Reveal(), v.Field)
+				from := e.Value // a JSON object value, or ...
+				if !e.FieldSource.IsZero() {
+					from = e.FieldSource // ... the fields of a secret whose whole value is one of them
+				}
+				text, err := Field(from.Reveal(), v.Field)
 				if err != nil {
 					fieldErrs = append(fieldErrs, &FieldError{Name: v.Ref, Field: v.Field, Err: err})
 				}
@@ -163,8 +165,10 @@ func Resolve(ctx context.Context, g Getter, vars []Var) (Resolved, error) {
 		res.Env[i] = EnvVar{Key: v.Key, Value: value}
 		res.Sources[i] = src
 	}
-	if len(fieldErrs) > 0 {
-		return Resolved{}, errors.Join(fieldErrs...)
+	if errs := append(getErrs, fieldErrs...); len(errs) == 1 {
+		return Resolved{}, errs[0]
+	} else if len(errs) > 1 {
+		return Resolved{}, errors.Join(errs...)
 	}
 	return res, nil
 }

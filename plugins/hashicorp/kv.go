@@ -206,9 +206,14 @@ func (c *config) get(ctx context.Context, name string) (pluginsdk.Entry, error) 
 		return pluginsdk.Entry{Name: name}, err
 	}
 	value, kind, ours := layout(d.Data)
+	var fields string
 	if !ours {
 		kind = pluginsdk.KindSecret
 		if value, err = wholeValue(d.Data); err != nil {
+			return pluginsdk.Entry{Name: name}, pluginsdk.Errorf(pluginsdk.ErrFailedPrecondition,
+				"%s in Vault at %s: %v", c.dataPath(name), c.address, err)
+		}
+		if fields, err = fieldObject(d.Data); err != nil {
 			return pluginsdk.Entry{Name: name}, pluginsdk.Errorf(pluginsdk.ErrFailedPrecondition,
 				"%s in Vault at %s: %v", c.dataPath(name), c.address, err)
 		}
@@ -220,7 +225,26 @@ func (c *config) get(ctx context.Context, name string) (pluginsdk.Entry, error) 
 		Version:   d.Metadata.Version,
 		UpdatedAt: d.Metadata.CreatedTime,
 		External:  !ours,
+		// The fields of a secret ast did not write are its data keys, also when its
+		// whole value is the "value" key: @NAME#other reaches the others.
+		FieldSource: pluginsdk.NewValue(fields),
 	}, nil
+}
+
+// fieldObject is the data of a version ast did not write as a JSON object, without the
+// kind key (never a field), for @NAME#FIELD. The error never quotes the data.
+func fieldObject(data map[string]any) (string, error) {
+	m := make(map[string]any, len(data))
+	for k, v := range data {
+		if k != kindKey {
+			m[k] = v
+		}
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return "", errors.New("its data cannot be written as JSON")
+	}
+	return string(b), nil
 }
 
 // fieldNames returns the data keys of a version ast did not write, sorted, without the
