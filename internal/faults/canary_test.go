@@ -414,6 +414,86 @@ func TestCanarySweep(t *testing.T) {
 			run(0, runOpts{}, nil, nil, "secrets", "delete", "S2", "I1")
 			run(1, runOpts{}, nil, nil, "secrets", "delete", "S2")
 
+			// Fields (issue 15): an entry holding a JSON object whose fields are canaries
+			// (local: written by ast; Vault and AWS: written behind ast's back, an external
+			// secret), and on AWS a binary secret. No field value shows in a listing, an
+			// error, a record or an argv; a child gets exactly the field it asks for.
+			f1, f2, fo := next(), next(), next()
+			fields := map[string]any{"f1": f1.value, "f2": f2.value, "obj": map[string]string{"in": fo.value}}
+			doc, _ := json.Marshal(fields)
+			switch b.name {
+			case "local":
+				run(0, runOpts{stdin: doc}, nil, nil, "secrets", "create", "J")
+			case "hashicorp":
+				addr, token := vaultServer(t)
+				vaultRequest(t, addr, token, "POST", "secret/data/"+acct.settings["prefix"]+"/"+acct.name+"/J", map[string]any{"data": fields}, nil)
+			case "awssm":
+				ep := awsEndpoint(t)
+				awsCall(t, ep, "CreateSecret", map[string]any{"Name": acct.settings["prefix"] + "/" + acct.name + "/J", "SecretString": string(doc)}, nil)
+				bin := next()
+				awsCall(t, ep, "CreateSecret", map[string]any{"Name": acct.settings["prefix"] + "/" + acct.name + "/BIN",
+					"SecretBinary": base64.StdEncoding.EncodeToString([]byte(bin.value))}, nil)
+				run(1, runOpts{}, nil, nil, "run", "--var", "X=@BIN", "--", "true")
+				run(1, runOpts{}, nil, nil, "run", "--var", "X=@BIN#f1", "--var", "Y=@J#nope", "--", "true")
+				run(0, runOpts{}, nil, nil, "secrets", "list", "--fields", "--values", "--output", "json")
+			}
+			for _, args := range [][]string{
+				{"secrets", "list"},
+				{"secrets", "list", "--fields"},
+				{"secrets", "list", "--fields", "--output", "json"},
+				{"secrets", "list", "--values", "--fields", "--output", "json"},
+			} {
+				run(0, runOpts{}, nil, nil, args...)
+			}
+			run(1, runOpts{}, nil, nil, "run", "--var", "X=@J#nope", "--", "true")
+			run(1, runOpts{}, nil, nil, "run", "--var", "X=@J#obj", "--", "true")
+			run(1, runOpts{}, nil, nil, "run", "--var", "X=@J#nope", "--var", "Y=@J#obj", "--var", "Z=@MISSING", "--", "true")
+			run(1, runOpts{}, nil, nil, "blueprint", "deploy", "agent", "--var", "C=@J#obj")
+			r = run(0, runOpts{}, nil, []*canary{f1}, "run", "--var", "A=@J#f1", "--var", "B=@J#f2", "--", "/bin/sh", "-c", `printf '%s' "$A"`)
+			if r.stdout != f1.value {
+				t.Errorf("the child of ast run printed %d bytes, not the %d of field f1", len(r.stdout), len(f1.value))
+			}
+			fb := "command: [\"sleep\", \"60\"]\nenv:\n  A: \"@J#f1\"\n  B: \"@J#f2\"\n"
+			if err := os.WriteFile(filepath.Join(s.root, "blueprints", "fields.yaml"), []byte(fb), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			run(0, runOpts{}, nil, nil, "blueprint", "deploy", "fields", "--dry-run", "--output", "json")
+			run(0, runOpts{}, nil, nil, "blueprint", "deploy", "fields")
+			var agents []struct {
+				Agent   string `json:"agent"`
+				PID     int    `json:"pid"`
+				Running bool   `json:"running"`
+			}
+			r = run(0, runOpts{}, nil, nil, "blueprint", "list", "--output", "json")
+			_ = json.Unmarshal([]byte(r.stdout), &agents)
+			fpid := 0
+			for _, a := range agents {
+				if a.Agent == "fields" && a.Running {
+					fpid = a.PID
+				}
+			}
+			if fpid == 0 {
+				t.Fatalf("the fields agent is not running:\n%s", redact(r, l.canaries))
+			}
+			t.Cleanup(func() { _ = syscall.Kill(fpid, syscall.SIGKILL) })
+			fenv, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", fpid))
+			if err != nil {
+				t.Fatal(err)
+			}
+			fenv = append([]byte{0}, fenv...)
+			if !bytes.Contains(fenv, []byte("\x00A="+f1.value+"\x00")) || !bytes.Contains(fenv, []byte("\x00B="+f2.value+"\x00")) {
+				t.Errorf("the agent deployed with field references does not have A and B with the fields' values")
+			} else {
+				l.children++
+			}
+			fargv, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", fpid))
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.check(fmt.Sprintf("/proc/%d/cmdline (the agent deployed with field references)", fpid), fargv)
+			run(0, runOpts{}, nil, nil, "blueprint", "list")
+			run(0, runOpts{}, nil, nil, "blueprint", "stop", "fields")
+
 			l.filesUnder(s.root)
 			if len(l.hits) != 0 {
 				t.Errorf("%d canary hits", len(l.hits))
