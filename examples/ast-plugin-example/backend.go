@@ -152,7 +152,15 @@ func (b *backend) Get(_ context.Context, names []string) ([]pluginsdk.Result, er
 
 // Put checks and writes each entry; a bad name, kind or value is a per-name
 // ErrInvalidArgument, and only a bad mode or an unusable directory fails the whole call.
-func (b *backend) Put(_ context.Context, entries []pluginsdk.Entry, mode pluginsdk.PutMode) ([]pluginsdk.Result, error) {
+//
+// Each entry's outcome is reported with pluginsdk.Report as soon as it is final, so that a
+// call that stops midway (ast's deadline, Ctrl-C, a crash of this process) still tells the
+// user exactly what was written: this is the pattern to copy. When ctx ends, the entries
+// not yet started are reported ErrNotAttempted and the call returns ctx's error. (A backend
+// that waits on a store, a lock or a retry also calls pluginsdk.Heartbeat, or
+// pluginsdk.Retrying before a back-off, every few seconds of the wait: the host fails a
+// streaming call that is silent for AST_PLUGIN_TIMEOUT. This one never waits.)
+func (b *backend) Put(ctx context.Context, entries []pluginsdk.Entry, mode pluginsdk.PutMode) ([]pluginsdk.Result, error) {
 	dir, err := b.accountDir()
 	if err != nil {
 		return nil, err
@@ -163,11 +171,33 @@ func (b *backend) Put(_ context.Context, entries []pluginsdk.Entry, mode plugins
 	if err := prepare(dir); err != nil {
 		return nil, err
 	}
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = e.Name
+	}
 	out := make([]pluginsdk.Result, len(entries))
 	for i, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return out, notAttempted(ctx, out, names, i, "written")
+		}
 		out[i] = put(dir, e, mode)
+		out[i].Entry.Name = e.Name // a failed result names its entry too
+		pluginsdk.Report(ctx, i, out[i])
 	}
 	return out, nil
+}
+
+// notAttempted fills out[from:] with ErrNotAttempted results for names[from:], reports
+// each, and returns the call's error: ctx's. Only names never started are reported so; a
+// name whose write was under way when the call stopped would be ErrOutcomeUnknown (left
+// unreported, the host says so for it).
+func notAttempted(ctx context.Context, out []pluginsdk.Result, names []string, from int, what string) error {
+	for j := from; j < len(names); j++ {
+		out[j] = pluginsdk.Result{Entry: pluginsdk.Entry{Name: names[j]},
+			Err: pluginsdk.Errorf(pluginsdk.ErrNotAttempted, "entry %q: not %s: the call stopped before it (%v)", names[j], what, ctx.Err())}
+		pluginsdk.Report(ctx, j, out[j])
+	}
+	return ctx.Err()
 }
 
 // put writes one entry: the per-name part of Put.
@@ -200,24 +230,28 @@ func put(dir string, e pluginsdk.Entry, mode pluginsdk.PutMode) pluginsdk.Result
 }
 
 // Delete removes each name's file; a missing file is a per-name ErrNotFound (so of
-// clients that delete one name at once, one succeeds).
-func (b *backend) Delete(_ context.Context, names []string) ([]pluginsdk.Result, error) {
+// clients that delete one name at once, one succeeds). Outcomes are reported as they
+// become final, as in Put.
+func (b *backend) Delete(ctx context.Context, names []string) ([]pluginsdk.Result, error) {
 	dir, err := b.accountDir()
 	if err != nil {
 		return nil, err
 	}
 	out := make([]pluginsdk.Result, len(names))
 	for i, name := range names {
+		if err := ctx.Err(); err != nil {
+			return out, notAttempted(ctx, out, names, i, "deleted")
+		}
 		out[i].Entry.Name = name
-		if out[i].Err = pluginsdk.ValidateName(name); out[i].Err != nil {
-			continue
+		if out[i].Err = pluginsdk.ValidateName(name); out[i].Err == nil {
+			err := os.Remove(filepath.Join(dir, name+".json"))
+			if errors.Is(err, fs.ErrNotExist) {
+				out[i].Err = pluginsdk.Errorf(pluginsdk.ErrNotFound, "entry %q not found", name)
+			} else if err != nil {
+				out[i].Err = fsError(err)
+			}
 		}
-		err := os.Remove(filepath.Join(dir, name+".json"))
-		if errors.Is(err, fs.ErrNotExist) {
-			out[i].Err = pluginsdk.Errorf(pluginsdk.ErrNotFound, "entry %q not found", name)
-		} else if err != nil {
-			out[i].Err = fsError(err)
-		}
+		pluginsdk.Report(ctx, i, out[i])
 	}
 	return out, nil
 }

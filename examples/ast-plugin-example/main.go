@@ -10,8 +10,10 @@
 //	ast account add scratch --backend example [--set dir=/some/absolute/dir]
 //
 // Values are stored unencrypted, protected only by file permissions (0600 files in 0700
-// directories): it shows how a backend is written, not where to keep real secrets. See
-// pluginsdk/README.md for the plugin author's guide.
+// directories): it shows how a backend is written, not where to keep real secrets. Put
+// and Delete show the pattern to copy for a batch: each name's outcome is reported with
+// pluginsdk.Report as soon as it is final, and the names a cancelled call never started
+// are reported ErrNotAttempted. See pluginsdk/README.md for the plugin author's guide.
 package main
 
 import "github.com/ast-cli/ast/pluginsdk"
