@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ast-cli/ast/config"
 	"github.com/ast-cli/ast/internal/deploy"
 	"github.com/ast-cli/ast/pluginsdk"
 )
@@ -18,7 +19,7 @@ func NewCmdCompletion() *cobra.Command {
 		Use:   "completion bash|zsh|fish|powershell",
 		Short: "Print a shell completion script",
 		Long: `Print the completion script for a shell. Completion covers commands and flags, and
-entry names (never values), accounts, agents and backends. Load it:
+entry names (never values), accounts, agents, backends and targets. Load it:
 
   bash:        source <(ast completion bash)     # or save it in /etc/bash_completion.d/ast
   zsh:         ast completion zsh > "${fpath[1]}/_ast"
@@ -148,6 +149,22 @@ func (f *Factory) agentNames(context.Context) []string {
 	return names
 }
 
+// targetNames lists the configured targets, and the built-in local one if withLocal
+// (--target takes it; target show and remove do not).
+func (f *Factory) targetNames(withLocal bool) func(context.Context) []string {
+	return func(context.Context) []string {
+		cfg, err := f.Config()
+		if err != nil {
+			return nil
+		}
+		names := cfg.TargetNames()
+		if withLocal {
+			names = append([]string{config.TargetLocal}, names...)
+		}
+		return names
+	}
+}
+
 // wireCompletion gives each command's arguments and flags their dynamic completion, in
 // one place: a command path, what its positional arguments are.
 func wireCompletion(root *cobra.Command, f *Factory) {
@@ -163,9 +180,15 @@ func wireCompletion(root *cobra.Command, f *Factory) {
 		"blueprint deploy": completeFirst(f.agentNames),
 		"blueprint stop":   completeFirst(f.agentNames),
 		"blueprint logs":   completeFirst(f.agentNames),
+		"target show":      completeFirst(f.targetNames(false)),
+		"target remove":    completeFirst(f.targetNames(false)),
 	}
+	target := map[string]completeFunc{"target": completeEach(f.targetNames(true), 0)}
 	flags := map[string]map[string]completeFunc{
-		"account add": {"backend": completeEach(f.backendNames, 0)},
+		"account add":      {"backend": completeEach(f.backendNames, 0)},
+		"blueprint deploy": target,
+		"blueprint stop":   target,
+		"blueprint logs":   target,
 	}
 	var walk func(*cobra.Command)
 	walk = func(c *cobra.Command) {

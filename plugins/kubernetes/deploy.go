@@ -402,6 +402,7 @@ func (t *Target) podReasons(ctx context.Context, agent string) []string {
 	seen := map[string]bool{}
 	var out []string
 	add := func(pod, s string) {
+		s = oneLine(s)
 		if !seen[s] {
 			seen[s] = true
 			out = append(out, fmt.Sprintf("pod %s: %s", pod, s))

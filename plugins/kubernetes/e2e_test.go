@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -638,6 +639,30 @@ func TestListStopLogsAcrossTargets(t *testing.T) {
 	s.must("", "blueprint", "deploy", "dup", "--target", "k", "--timeout", "60s")
 	s.must("", "blueprint", "deploy", "dup", "--target", "k2", "--timeout", "60s")
 
+	// Shell completion of target names.
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"blueprint", "deploy", "dup", "--target", ""}, "dead k k2 local"},
+		{[]string{"blueprint", "stop", "dup", "--target", "k"}, "k k2"},
+		{[]string{"blueprint", "logs", "dup", "--target", ""}, "dead k k2 local"},
+		{[]string{"target", "show", ""}, "dead k k2"},
+		{[]string{"target", "remove", "d"}, "dead"},
+	} {
+		r := s.must("", append([]string{"__complete"}, tt.args...)...)
+		var got []string
+		for _, l := range strings.Split(r.out, "\n") {
+			if l != "" && !strings.HasPrefix(l, ":") {
+				got = append(got, l)
+			}
+		}
+		sort.Strings(got)
+		if strings.Join(got, " ") != tt.want {
+			t.Errorf("completion of %v: %q, want %q", tt.args, got, tt.want)
+		}
+	}
+
 	start := time.Now()
 	r := s.run("", "blueprint", "list", "--output", "json")
 	took := time.Since(start)
@@ -698,4 +723,50 @@ func TestListStopLogsAcrossTargets(t *testing.T) {
 	if _, err := s.c.admin.AppsV1().Deployments(s.c.ns).Get(ctx, "dup", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("dup is still on target k after stop (%v)", err)
 	}
+}
+
+// TestHostileServerText: text from the cluster (a pod condition's reason and message,
+// which anyone who can update pods/status writes) reaches stderr inert: no escape
+// sequence, no carriage return, no bidi override, no line of its own.
+func TestHostileServerText(t *testing.T) {
+	s := newSandbox(t)
+	ctx := context.Background()
+	s.blueprint("hostile", "image: "+pause+"\nkubernetes:\n  resources:\n    requests: {cpu: \"1000\"}\n")
+	s.stopAfter("hostile")
+	s.must("", "blueprint", "deploy", "hostile", "--target", "k", "--wait=false")
+	var pod *corev1.Pod
+	for deadline := time.Now().Add(30 * time.Second); pod == nil && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		pods, err := s.c.admin.CoreV1().Pods(s.c.ns).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=hostile"})
+		if err == nil && len(pods.Items) > 0 {
+			pod = &pods.Items[0]
+		}
+	}
+	if pod == nil {
+		t.Fatal("no pod of the Deployment within 30s")
+	}
+	evil := "pwn\x1b]52;c;cHduZWQ=\x07\x1b[2J\x1b[1;1H\r\nast: forged line\u202edesrever\x9b31m"
+	patch, _ := json.Marshal(map[string]any{"status": map[string]any{"conditions": []corev1.PodCondition{{Type: "example.com/Hostile",
+		Status: corev1.ConditionFalse, Reason: "Evil", Message: evil}}}})
+	if _, err := s.c.admin.CoreV1().Pods(s.c.ns).Patch(ctx, pod.Name, types.StrategicMergePatchType, patch, metav1.PatchOptions{}, "status"); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"blueprint", "deploy", "hostile", "--target", "k", "--timeout", "3s"},
+		{"blueprint", "list"},
+		{"blueprint", "list", "--output", "json"},
+	} {
+		r := s.run("", args...)
+		all := r.out + r.errOut
+		for _, bad := range []string{"\x1b", "\x07", "\r", "\u202e", "\x9b", "\u009b", "\nast: forged"} {
+			if strings.Contains(all, bad) {
+				t.Errorf("%v: the cluster's %q reached the output raw:\n%q", args, bad, all)
+			}
+		}
+		if args[1] == "deploy" {
+			if r.code != 1 || !strings.Contains(r.errOut, `Evil: pwn\x1b]52;c;cHduZWQ=\x07\x1b[2J`) {
+				t.Errorf("the failed rollout does not show the hostile reason escaped: exit %d\n%s", r.code, r.errOut)
+			}
+		}
+	}
+	s.must("", "blueprint", "stop", "hostile")
 }

@@ -180,6 +180,7 @@ func (t *Target) apiError(verb, object string, err error) error {
 	if errors.As(err, &status) {
 		msg = status.Status().Message
 	}
+	msg = oneLine(msg)
 	where := t.where()
 	switch {
 	case apierrors.IsForbidden(err):
@@ -230,6 +231,12 @@ func conflicts(err error, msg string) string {
 	}
 	return "conflict: " + strings.Join(out, ", ")
 }
+
+// oneLine folds every run of white space (newlines, tabs, carriage returns, Unicode
+// separators) in server text into one space, so that a message from the cluster stays on
+// its line of ast's output and cannot forge one. Other control characters are left to the
+// host, which passes everything a plugin says through its terminal sanitizer.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // managed reports whether an object's labels say ast manages it.
 func managed(m metav1.Object) bool { return m.GetLabels()[LabelManagedBy] == ManagedByAST }
