@@ -77,16 +77,7 @@ name is reported and nothing starts. A running AGENT is replaced: SIGTERM to its
 group, SIGKILL 5 seconds later if it is still there.
 
 --var KEY=VALUE grammar (the same as 'ast run'):
-  KEY=@NAME      the value of entry NAME of the active account (secret or plain)
-  KEY=@          shorthand for KEY=@KEY
-  KEY=@NAME#FIELD  one field of entry NAME (split at the first #): a top-level key of a
-                 JSON object value, or a data key of a Vault secret ast did not write;
-                 strings give their text, numbers, booleans and null their JSON text;
-                 an object or array, a missing field (the fields present are named) or
-                 a value that is no JSON object is an error and nothing starts
-  KEY=\@text     the literal text "@text"
-  KEY=anything   a literal value (user@example.com is a literal too)
-
+` + varGrammar + `
 --dry-run prints the plan (where each variable would come from, never a value) without
 starting the backend or the agent.
 

@@ -33,6 +33,30 @@ type RunOptions struct {
 }
 
 // NewCmdRun is `ast run [--var KEY=VALUE]... -- CMD [ARG]...`.
+// varGrammar is the --var grammar and its errors, in the help of run and blueprint deploy
+// (internal/refs ParseVar, Resolve and Field are where each rule is enforced).
+const varGrammar = `  KEY=@NAME        the value of entry NAME of the active account (secret or plain)
+  KEY=@            shorthand for KEY=@KEY
+  KEY=@NAME#FIELD  one field of entry NAME: split at the first #, FIELD is the rest,
+                   verbatim, non-empty, without control characters; a data key of a
+                   Vault secret ast did not write, else a top-level key of a JSON object
+                   value (an AWS SecretString, an entry holding JSON); a string gives
+                   its text, a number, true, false or null its JSON text (5432)
+  KEY=\@text       the literal text "@text"
+  KEY=anything     a literal value (user@example.com is a literal too)
+An item whose name in the backend is not an entry name (db-creds, rds.primary) is
+referenced through an alias of the account's aliases setting (see 'ast secrets list').
+
+Errors never show a value; they name the variable, or the entry and the field:
+  exit 2, nothing is read: a KEY or NAME that is not a valid name, @#FIELD (the
+    shorthand is @ alone), an empty FIELD, a control character in FIELD;
+  exit 1, nothing starts, all reported at once: every missing entry (with the command
+    that creates it), every entry the backend refuses (permission denied; an AWS
+    secret that holds binary data, not text), every FIELD that is missing (the fields
+    present are named), that is a JSON object or array (its type is named), or whose
+    entry's value is not a JSON object.
+`
+
 func NewCmdRun(f *Factory) *cobra.Command {
 	opts := &RunOptions{IO: f.IO, Backend: f.activeBackend, Environ: f.Environ, Close: f.Close, AccountArg: f.AccountArg}
 	cmd := &cobra.Command{
@@ -41,16 +65,7 @@ func NewCmdRun(f *Factory) *cobra.Command {
 		Long: `Run CMD with the given variables added to its environment, and exit with its status.
 
 --var KEY=VALUE grammar (the same as 'ast blueprint deploy'):
-  KEY=@NAME      the value of entry NAME of the active account (secret or plain)
-  KEY=@          shorthand for KEY=@KEY
-  KEY=@NAME#FIELD  one field of entry NAME (split at the first #): a top-level key of a
-                 JSON object value, or a data key of a Vault secret ast did not write;
-                 strings give their text, numbers, booleans and null their JSON text;
-                 an object or array, a missing field (the fields present are named) or
-                 a value that is no JSON object is an error and nothing starts
-  KEY=\@text     the literal text "@text"
-  KEY=anything   a literal value (user@example.com is a literal too)
-
+` + varGrammar + `
 Every reference is resolved in one batched call before CMD starts; if any is missing,
 every missing name is reported and CMD does not run. Values reach CMD only through its
 environment: never ast's own environment, its arguments or its output.
