@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -95,5 +96,28 @@ func TestTargetOverGRPC(t *testing.T) {
 	var buf bytes.Buffer
 	if err := tg.Logs(ctx, "a", LogOptions{}, &buf); err != nil || buf.String() != "line 0 of a\nline 1 of a\nline 2 of a\n" {
 		t.Errorf("logs = %q, %v", buf.String(), err)
+	}
+}
+
+// TestTargetDeployUnary: a host talking to a target plugin whose SDK does not serve
+// DeployStream (no capability deploy-progress) deploys the unary way: the result comes,
+// without progress.
+func TestTargetDeployUnary(t *testing.T) {
+	client, _ := plugin.TestPluginGRPCConn(t, false, map[string]plugin.Plugin{TargetPluginName: &TargetGRPCPlugin{Impl: &fakeTarget{}}})
+	defer client.Close()
+	raw, err := client.Dispense(TargetPluginName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := raw.(*targetClient)
+	tc.stream.Store(streamNo) // as Info from an older SDK leaves it
+	reports := 0
+	ctx := WithProgress(context.Background(), func(AgentStatus) { reports++ })
+	res, err := tc.Deploy(ctx, Workload{Agent: "a"}, DeployOptions{Wait: true})
+	if err != nil || !res.Changed || res.Status.Available != 2 || reports != 0 {
+		t.Errorf("unary deploy: %+v, %v, %d progress reports", res, err, reports)
+	}
+	if info, err := tc.Info(context.Background()); err != nil || !slices.Contains(info.Capabilities, CapDeployProgress) {
+		t.Errorf("Info of this SDK's target: %+v, %v: want capability %s", info, err, CapDeployProgress)
 	}
 }

@@ -565,6 +565,54 @@ func TestFailureModes(t *testing.T) {
 		s.must("", "target", "remove", "dead", "--force")
 	})
 
+	t.Run("API server that accepts and never answers", func(t *testing.T) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		var held []net.Conn
+		var mu sync.Mutex
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				mu.Lock()
+				held = append(held, c) // read nothing, answer nothing
+				mu.Unlock()
+			}
+		}()
+		defer func() {
+			mu.Lock()
+			for _, c := range held {
+				c.Close()
+			}
+			mu.Unlock()
+		}()
+		b, _ := os.ReadFile(s.c.kubecfg)
+		kc := filepath.Join(s.root, "silent.kubeconfig")
+		silent := "https://" + l.Addr().String()
+		if err := os.WriteFile(kc, regexp.MustCompile(`server: "?https://127\.0\.0\.1:[0-9]+"?`).ReplaceAll(b, []byte(`server: "`+silent+`"`)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s.must("", "target", "add", "silent", "--type", "kubernetes", "--set", "kubeconfig="+kc)
+		defer s.run("", "target", "remove", "silent", "--force")
+		for _, args := range [][]string{{"blueprint", "deploy", "fm", "--target", "silent"}, {"blueprint", "list"}} {
+			start := time.Now()
+			r := s.run("", args...)
+			took := time.Since(start)
+			t.Logf("%v: exit %d in %s: %s", args, r.code, took.Round(time.Millisecond), r.errOut)
+			if r.code != 1 || !strings.Contains(r.errOut, silent) {
+				t.Errorf("%v: exit %d, want 1 and an error naming %s:\n%s", args, r.code, silent, r.errOut)
+			}
+			if took > 20*time.Second {
+				t.Errorf("%v took %s against an API server that never answers", args, took)
+			}
+		}
+	})
+
 	t.Run("namespace missing", func(t *testing.T) {
 		s.must("", "target", "add", "nons", "--type", "kubernetes", "--set", "kubeconfig="+s.c.adminFile, "--set", "namespace=no-such-ns")
 		r := s.run("", "blueprint", "deploy", "fm", "--target", "nons")
