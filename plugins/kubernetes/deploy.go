@@ -248,7 +248,7 @@ func (t *Target) Deploy(ctx context.Context, w pluginsdk.Workload, opts pluginsd
 	// The Secret first: the Deployment's pods refer to it.
 	s, err := t.client.CoreV1().Secrets(t.namespace).Apply(ctx, p.secret, apply)
 	if err != nil {
-		return res, nothingWritten(t.apiError("apply", "Secret "+sname, err))
+		return res, nothingWritten(t.apiError("apply", "Secret "+sname, err, secretValues(p.secret.Data)...))
 	}
 	secretChanged := oldSecret == nil || s.ResourceVersion != oldSecret.ResourceVersion
 	if secretChanged {
@@ -272,6 +272,15 @@ func (t *Target) Deploy(ctx context.Context, w pluginsdk.Workload, opts pluginsd
 		res.Status = t.status(d)
 	}
 	return res, err
+}
+
+// secretValues returns a Secret's values, which its apply's error must not quote.
+func secretValues(data map[string][]byte) []string {
+	out := make([]string, 0, len(data))
+	for _, v := range data {
+		out = append(out, string(v))
+	}
+	return out
 }
 
 // nothingWritten adds to the error of a deploy that failed before its first write that
@@ -322,7 +331,7 @@ func (t *Target) status(d *appsv1.Deployment) pluginsdk.AgentStatus {
 		st.State = "progressing"
 		for _, c := range d.Status.Conditions {
 			if c.Type == appsv1.DeploymentProgressing && c.Status == corev1.ConditionFalse {
-				st.State, st.Message = "failed", c.Reason+": "+c.Message
+				st.State, st.Message = "failed", oneLine(c.Reason+": "+c.Message)
 			}
 		}
 	}

@@ -169,18 +169,31 @@ func (t *Target) where() string {
 
 // apiError turns an API error into a pluginsdk error that names the cluster, namespace,
 // object and what was refused. The API server's own text is kept (it names the verb,
-// resource and identity) but it never holds a value: ast sends values only in a Secret's
-// data, which error texts do not echo.
-func (t *Target) apiError(verb, object string, err error) error {
+// resource and identity) on one line (oneLine), unless the request carried secrets (the
+// values of a Secret ast applies) and pluginsdk.Scrub finds one of them in it: an
+// admission webhook may quote the object it refuses, and the server's text is not
+// trusted (DESIGN.md, trust model). Then the HTTP status and pluginsdk.Withheld stand in
+// for it.
+func (t *Target) apiError(verb, object string, err error, secrets ...string) error {
 	if err == nil {
 		return nil
 	}
 	var status apierrors.APIStatus
 	msg := err.Error()
+	code := 0
 	if errors.As(err, &status) {
-		msg = status.Status().Message
+		msg, code = status.Status().Message, int(status.Status().Code)
 	}
-	msg = oneLine(msg)
+	text := func(s string) string {
+		if clean, ok := pluginsdk.Scrub(s, secrets...); ok {
+			return oneLine(clean)
+		}
+		if code != 0 {
+			return fmt.Sprintf("HTTP %d: %s", code, pluginsdk.Withheld)
+		}
+		return pluginsdk.Withheld
+	}
+	msg = text(msg)
 	where := t.where()
 	switch {
 	case apierrors.IsForbidden(err):
@@ -194,14 +207,14 @@ func (t *Target) apiError(verb, object string, err error) error {
 	case apierrors.IsConflict(err):
 		return pluginsdk.Errorf(pluginsdk.ErrFailedPrecondition, "%s: %s: %s (another field manager owns fields ast sets; "+
 			"deploy with --adopt to take them over, as kubectl apply --server-side --force-conflicts does, "+
-			"or make the other manager stop setting them)", where, object, conflicts(err, msg))
+			"or make the other manager stop setting them)", where, object, text(conflicts(err, msg)))
 	case apierrors.IsInvalid(err):
 		return pluginsdk.Errorf(pluginsdk.ErrInvalidArgument, "%s: %s is invalid: %s", where, object, msg)
 	}
 	var uerr *url.Error
 	var nerr net.Error
 	if errors.As(err, &uerr) || errors.As(err, &nerr) {
-		return pluginsdk.Errorf(pluginsdk.ErrUnavailable, "%s: cannot reach the API server to %s %s: %v", where, verb, object, err)
+		return pluginsdk.Errorf(pluginsdk.ErrUnavailable, "%s: cannot reach the API server to %s %s: %s", where, verb, object, text(err.Error()))
 	}
 	return pluginsdk.Errorf(pluginsdk.ErrUnavailable, "%s: %s %s: %s", where, verb, object, msg)
 }

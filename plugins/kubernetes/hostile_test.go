@@ -1,0 +1,132 @@
+package kubernetes
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/ast-cli/ast/pluginsdk"
+)
+
+// hostileCluster is an API server that answers a deploy's reads with 404 and every write
+// with the status code and message of say (the request's body, to echo from).
+func hostileCluster(t *testing.T, say func(body string) (int, string)) *Target {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		if r.Method == http.MethodGet {
+			w.WriteHeader(404)
+			fmt.Fprint(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404,"message":"not found","details":{"name":"x","kind":"secrets"}}`)
+			return
+		}
+		code, msg := say(string(body))
+		reason := map[int]string{403: "Forbidden", 422: "Invalid", 500: "InternalError", 409: "Conflict"}[code]
+		w.WriteHeader(code)
+		fmt.Fprintf(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","reason":%q,"code":%d,"message":%q}`, reason, code, msg)
+	}))
+	t.Cleanup(srv.Close)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "kubeconfig")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: %q}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: x, context: {cluster: c, user: u, namespace: ns}}]
+current-context: x
+`, srv.URL)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tg := New()
+	tg.poll = 10 * time.Millisecond
+	if err := tg.Configure(context.Background(), "k", map[string]string{"kubeconfig": cfg}); err != nil {
+		t.Fatal(err)
+	}
+	return tg
+}
+
+// TestServerErrorsNeverQuoteValues: an API server (an admission webhook) that quotes the
+// Secret's values in its refusal, raw or base64, in any status, has its message withheld;
+// one that quotes nothing of them is quoted, on one line (a newline in it cannot forge a
+// line of ast's output).
+func TestServerErrorsNeverQuoteValues(t *testing.T) {
+	const canary = "CANARY-k8s-v4lue-91c"
+	b64 := base64.StdEncoding.EncodeToString([]byte(canary))
+	tests := []struct {
+		name  string
+		code  int
+		msg   string
+		quote string // a text the error must contain ("" for none)
+	}{
+		{"raw in 403", 403, `admission webhook "deny.example" denied the request: API_KEY=` + canary, ""},
+		{"base64 in 422", 422, `Secret "ast-web" is invalid: data[API_KEY]: Invalid value: "` + b64 + `"`, ""},
+		{"echo of the body in 500", 500, "", ""},
+		{"part of the value in 409", 409, "conflict on " + canary[3:15], ""},
+		{"harmless, quoted", 403, `admission webhook "deny.example" denied the request: no`, "denied the request: no"},
+		{"newline", 403, "denied\n✓ Deployed web on target k", `denied ✓ Deployed`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tg := hostileCluster(t, func(body string) (int, string) {
+				if tt.msg == "" {
+					return tt.code, body
+				}
+				return tt.code, tt.msg
+			})
+			_, err := tg.Deploy(context.Background(), workloadFor(canary, "info", 1), pluginsdk.DeployOptions{})
+			if err == nil {
+				t.Fatal("deploy against a refusing server: no error")
+			}
+			msg := err.Error()
+			for _, bad := range []string{canary, b64, canary[3:15]} {
+				if strings.Contains(msg, bad) {
+					t.Fatalf("the error quotes the value (%d bytes of it)", len(bad))
+				}
+			}
+			if strings.Contains(msg, "\n") {
+				t.Errorf("the error has a newline from the server: %q", msg)
+			}
+			if tt.quote != "" && !strings.Contains(msg, tt.quote) {
+				t.Errorf("the error does not quote the harmless message %q: %s", tt.quote, msg)
+			}
+			if tt.quote == "" && !strings.Contains(msg, pluginsdk.Withheld) {
+				t.Errorf("the error does not say the message is withheld: %s", msg)
+			}
+		})
+	}
+}
+
+// TestPodReasonsStayOnOneLine: a pod's condition or container message with a newline (the
+// cluster's text) cannot start a line of ast's output in a rollout's progress or error.
+func TestPodReasonsStayOnOneLine(t *testing.T) {
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-1", Namespace: "ns", Labels: map[string]string{LabelName: "web"}},
+		Status: corev1.PodStatus{
+			Conditions: []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: "Unschedulable", Message: "no\n✓ Deployed web"}},
+			ContainerStatuses: []corev1.ContainerStatus{{Name: "c\r", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "Bad\n", Message: "x\ny"}}}},
+		}}
+	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "ns", Generation: 1},
+		Status: appsv1.DeploymentStatus{Conditions: []appsv1.DeploymentCondition{{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionFalse, Reason: "R\n", Message: "m\n✓ forged"}}}}
+	tg := &Target{namespace: "ns", client: fake.NewSimpleClientset(pod, dep)}
+	reasons := tg.podReasons(context.Background(), "web")
+	if len(reasons) != 2 {
+		t.Fatalf("reasons %q, want 2", reasons)
+	}
+	for _, r := range append(reasons, tg.status(dep).Message) {
+		if strings.ContainsAny(r, "\n\r") {
+			t.Errorf("a reason with a line break: %q", r)
+		}
+	}
+}
