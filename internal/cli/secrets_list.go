@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ast-cli/ast/internal/termtext"
 	"github.com/ast-cli/ast/pluginsdk"
 )
 
@@ -91,8 +92,8 @@ type listedEntry struct {
 
 // suggestNames gives each item that needs an alias the nearest valid name
 // (pluginsdk.SuggestName), unique among the listed names and the other suggestions
-// ("_2", "_3", ... appended on a clash); "" when nothing usable is left (the name has no
-// letter, digit or '_').
+// ("_2", "_3", ... appended on a clash, within MaxNameBytes); none when nothing usable is
+// left (the name has no letter, digit or '_') or the name is not aliasable.
 func suggestNames(entries []pluginsdk.Entry) map[string]string {
 	taken := map[string]bool{}
 	for _, e := range entries {
@@ -106,16 +107,25 @@ func suggestNames(entries []pluginsdk.Entry) map[string]string {
 			continue
 		}
 		base := pluginsdk.SuggestName(e.Name)
-		if base == "" {
+		if base == "" || !aliasable(e.Name) {
 			continue
 		}
 		s := base
 		for i := 2; taken[s]; i++ {
-			s = fmt.Sprintf("%s_%d", base, i)
+			n := fmt.Sprintf("_%d", i)
+			s = base[:min(len(base), pluginsdk.MaxNameBytes-len(n))] + n
 		}
 		taken[s], out[e.Name] = true, s
 	}
 	return out
+}
+
+// aliasable reports whether name can stand as the backend name of an ALIAS:name item of
+// the aliases setting as printed: no ',' or ':' (which would split it into other items:
+// "x,API_KEY:evil" is two aliases), no space at either end (trimmed away), nothing
+// termtext escapes (the printed command would not name it).
+func aliasable(name string) bool {
+	return !strings.ContainsAny(name, ",:") && strings.TrimSpace(name) == name && !termtext.Unsafe(name)
 }
 
 func rfc3339(t time.Time) *string {

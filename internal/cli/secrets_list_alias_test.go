@@ -2,6 +2,7 @@ package cli
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/ast-cli/ast/pluginsdk"
@@ -22,6 +23,14 @@ func TestSuggestNames(t *testing.T) {
 			map[string]string{"a.b": "A_B", "a-b": "A_B_3"}},
 		{"nothing usable", []pluginsdk.Entry{{Name: "--", NeedsAlias: true}}, map[string]string{}},
 		{"entries need none", []pluginsdk.Entry{{Name: "db"}}, map[string]string{}},
+		// Names at the length limit: the number still fits.
+		{"long names that clash", []pluginsdk.Entry{{Name: strings.Repeat("a", 200) + "-x", NeedsAlias: true}, {Name: strings.Repeat("a", 200) + "-y", NeedsAlias: true}},
+			map[string]string{strings.Repeat("a", 200) + "-x": strings.Repeat("A", 128), strings.Repeat("a", 200) + "-y": strings.Repeat("A", 126) + "_2"}},
+		// A backend name the aliases setting cannot hold (its separators, a leading space, a control
+		// character: a plugin's, or a hostile server's) gets no suggested ALIAS:name item,
+		// which would split into other aliases (API_KEY:evil) when pasted.
+		{"separators in the name", []pluginsdk.Entry{{Name: "x,API_KEY:evil", NeedsAlias: true}, {Name: " a", NeedsAlias: true}, {Name: "c\nd", NeedsAlias: true}, {Name: "ok-1", NeedsAlias: true}, {Name: "a b", NeedsAlias: true}},
+			map[string]string{"ok-1": "OK_1", "a b": "A_B"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
