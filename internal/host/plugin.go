@@ -124,8 +124,21 @@ func launch(loc Location, opts Options, handshake plugin.HandshakeConfig, sets m
 		return nil, nil, fmt.Errorf("the %s plugin %s: refusing the temporary directory for its socket (%s, from $TMPDIR): %v", loc.Backend, loc.Path, base, err)
 	}
 	// Once per process, the directories of asts that were killed before they could remove
-	// theirs go (see sweepSocketDirs for what makes one safe to remove).
-	sweepOnce.Do(func() { sweepSocketDirs(base, time.Now()) })
+	// theirs go (see sweepSocketDirs for what makes one safe to remove). The sweep reads
+	// the whole of $TMPDIR (about 1.5 ms for 1,200 entries), so it runs while the plugin
+	// starts, and launch returns only once it is done.
+	sweepDone := make(chan struct{})
+	sweeping := false
+	sweepOnce.Do(func() {
+		sweeping = true
+		go func() {
+			defer close(sweepDone)
+			sweepSocketDirs(base, time.Now())
+		}()
+	})
+	if sweeping {
+		defer func() { <-sweepDone }()
+	}
 	var err error
 	// ast-PID-RANDOM: the PID tells a later sweep whether the directory's ast is alive.
 	if p.socketDir, err = os.MkdirTemp(base, "ast-"+strconv.Itoa(os.Getpid())+"-"); err != nil {
