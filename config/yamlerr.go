@@ -26,7 +26,7 @@ var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 func syntaxProblem(raw []byte, err error) error {
 	m := yamlLineRE.FindStringSubmatch(err.Error())
 	if m == nil {
-		return err
+		return quotingProblem(raw, err)
 	}
 	problem := m[2]
 	end := 0
@@ -68,7 +68,7 @@ func structureProblem(raw []byte) error {
 
 var (
 	unknownFieldRE = regexp.MustCompile(`^line (\d+): field (\S+) not found in type (\S+)$`)
-	wrongTypeRE    = regexp.MustCompile("^line (\\d+): cannot unmarshal !!(\\w+)(?: `[^`]*`)? into (.+)$")
+	wrongTypeRE    = regexp.MustCompile("^line (\\d+): cannot unmarshal !!(\\w+)(?: `.*`)? into (.+)$")
 )
 
 // structureWords name the config's Go types as a user knows them.
@@ -85,6 +85,43 @@ var structureWords = map[string]string{
 var tagWords = map[string]string{
 	"seq": "a list", "map": "a mapping", "int": "a number", "float": "a number",
 	"bool": "true or false", "str": "text", "null": "nothing", "binary": "binary data", "timestamp": "a time",
+}
+
+var (
+	unknownAnchorRE = regexp.MustCompile(`^yaml: unknown anchor '.*' referenced$`)
+	badTagRE        = regexp.MustCompile("^yaml: cannot decode !!\\w+ `.*` as a !!(\\w+)$")
+	backquotedRE    = regexp.MustCompile("`[^`]*`")
+)
+
+// quotingProblem rewrites the yaml.v3 errors without a line number that quote a value of
+// the file (a setting may be a credential): "unknown anchor 'VALUE' referenced" (a value
+// starting with '*', a YAML alias) and "cannot decode !!str `VALUE` as a !!int" (a value
+// with a tag), naming the line instead (the first prefix of raw that fails the same way);
+// any other `quoted` text of an error without a line is dropped.
+func quotingProblem(raw []byte, err error) error {
+	msg := err.Error()
+	var problem string
+	switch m := badTagRE.FindStringSubmatch(msg); {
+	case unknownAnchorRE.MatchString(msg):
+		problem = "a value starts with '*', which makes it a YAML alias of an anchor that is not there (put the value in quotes)"
+	case m != nil:
+		problem = fmt.Sprintf("a value tagged !!%s is not one (remove the tag, or put the value in quotes)", m[1])
+	default:
+		return errors.New(backquotedRE.ReplaceAllString(msg, "(a value, not shown)"))
+	}
+	end := 0
+	for line := 1; line <= maxRelocateLines && end < len(raw); line++ {
+		if i := bytes.IndexByte(raw[end:], '\n'); i >= 0 {
+			end += i + 1
+		} else {
+			end = len(raw)
+		}
+		var v any
+		if perr := yaml.Unmarshal(raw[:end], &v); perr != nil && perr.Error() == msg {
+			return fmt.Errorf("line %d: %s", line, problem)
+		}
+	}
+	return errors.New(problem)
 }
 
 // describeTypeError rewrites one of yaml.v3's unmarshal errors in the config's words and

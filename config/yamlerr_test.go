@@ -54,3 +54,39 @@ func TestShellWord(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadQuotesNoValue: a malformed config file's error never quotes a setting's value
+// (a setting may hold a credential), also where yaml.v3's own error would: a value
+// starting with '*' (an alias of no anchor), a value with a tag, a backquote in a value
+// of the wrong type. It names the line instead.
+func TestLoadQuotesNoValue(t *testing.T) {
+	const canary = "CANARYtok3n"
+	cases := []struct{ name, value, want string }{
+		{"alias", "*" + canary, "line 5: a value starts with '*'"},
+		{"int tag", "!!int " + canary, "line 5: a value tagged !!int is not one"},
+		{"bool tag", "!!bool hvs." + canary, "line 5: a value tagged !!bool is not one"},
+		{"backquote in text for a mapping", "", "line 4: found text where a mapping of setting names to text belongs"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			settings := "\n      token: " + tc.value
+			if tc.value == "" {
+				settings = " C`A`" + canary
+			}
+			p := filepath.Join(t.TempDir(), "config.yaml")
+			if err := os.WriteFile(p, []byte("accounts:\n  v:\n    backend: hashicorp\n    settings:"+settings+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load(p)
+			if err == nil {
+				t.Fatal("Load: no error")
+			}
+			if strings.Contains(err.Error(), canary[2:8]) {
+				t.Fatalf("Load's error quotes the value")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Load: %v\nwant %q", err, tc.want)
+			}
+		})
+	}
+}
