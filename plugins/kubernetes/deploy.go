@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -331,7 +332,7 @@ func (t *Target) status(d *appsv1.Deployment) pluginsdk.AgentStatus {
 		st.State = "progressing"
 		for _, c := range d.Status.Conditions {
 			if c.Type == appsv1.DeploymentProgressing && c.Status == corev1.ConditionFalse {
-				st.State, st.Message = "failed", oneLine(c.Reason+": "+c.Message)
+				st.State, st.Message = "failed", cutText(oneLine(c.Reason+": "+c.Message), maxReasonBytes)
 			}
 		}
 	}
@@ -402,6 +403,21 @@ func (t *Target) waitRollout(ctx context.Context, d *appsv1.Deployment, timeout 
 // reasonEvery is how many polls of a rollout pass between two reads of its pods' reasons.
 const reasonEvery = 4
 
+// maxReasonBytes bounds one pod reason (the cluster's text: a condition message may be
+// as long as an object): a rollout's progress line and error stay readable.
+const maxReasonBytes = 300
+
+// cutText cuts s to at most n bytes at a rune boundary, marking the cut with "...".
+func cutText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
+}
+
 // podReasons lists why the agent's pods are not ready, one line per distinct reason.
 func (t *Target) podReasons(ctx context.Context, agent string) []string {
 	pods, err := t.client.CoreV1().Pods(t.namespace).List(ctx, metav1.ListOptions{LabelSelector: LabelName + "=" + agent})
@@ -411,7 +427,7 @@ func (t *Target) podReasons(ctx context.Context, agent string) []string {
 	seen := map[string]bool{}
 	var out []string
 	add := func(pod, s string) {
-		s = oneLine(s)
+		s = cutText(oneLine(s), maxReasonBytes)
 		if !seen[s] {
 			seen[s] = true
 			out = append(out, fmt.Sprintf("pod %s: %s", pod, s))

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -114,7 +115,7 @@ func TestServerErrorsNeverQuoteValues(t *testing.T) {
 func TestPodReasonsStayOnOneLine(t *testing.T) {
 	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-1", Namespace: "ns", Labels: map[string]string{LabelName: "web"}},
 		Status: corev1.PodStatus{
-			Conditions: []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: "Unschedulable", Message: "no\n✓ Deployed web"}},
+			Conditions:        []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: "Unschedulable", Message: "no\n✓ Deployed web"}},
 			ContainerStatuses: []corev1.ContainerStatus{{Name: "c\r", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "Bad\n", Message: "x\ny"}}}},
 		}}
 	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "ns", Generation: 1},
@@ -123,6 +124,13 @@ func TestPodReasonsStayOnOneLine(t *testing.T) {
 	reasons := tg.podReasons(context.Background(), "web")
 	if len(reasons) != 2 {
 		t.Fatalf("reasons %q, want 2", reasons)
+	}
+	long := pod.DeepCopy()
+	long.Name, long.Status.ContainerStatuses = "web-2", nil
+	long.Status.Conditions[0].Message = strings.Repeat("é", 1<<19) // 1 MiB
+	tg = &Target{namespace: "ns", client: fake.NewSimpleClientset(long)}
+	if r := tg.podReasons(context.Background(), "web"); len(r) != 1 || len(r[0]) > maxReasonBytes+50 || !utf8.ValidString(r[0]) {
+		t.Errorf("a 1 MiB condition message: %d reasons, the first of %d bytes", len(r), len(r[0]))
 	}
 	for _, r := range append(reasons, tg.status(dep).Message) {
 		if strings.ContainsAny(r, "\n\r") {
