@@ -39,6 +39,18 @@
 //     starting "retrying"; a connection error is retried twice, so an unreachable endpoint
 //     fails within seconds.
 //
+// # Secrets ast did not write
+//
+// The path setting points an account at a folder others write too (an RDS rotation, the
+// console). A secret there whose current version ast did not write (its version ID is not
+// one of ast's) is external: a secret, never listed with a value; Get answers its
+// SecretString whole, from which the host takes @NAME#FIELD (a top-level key of a JSON
+// object); a SecretBinary is a per-name ErrFailedPrecondition. List with Fields reads the
+// values of external secrets (BatchGetSecretValue) for their key names. With Unnamed,
+// List adds the folder's secrets whose names are not entry names (api.key, one segment of
+// AWS's name characters) as external secrets with NeedsAlias; the aliases setting
+// (ALIAS:name, no "/") makes them entries.
+//
 // # Deleting and creating again
 //
 // Delete schedules the secret's deletion with the recovery window: AWS keeps it restorable

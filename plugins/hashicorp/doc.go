@@ -35,6 +35,20 @@
 // (unless the hint says secret, which can only hide a value) and shows a value only when
 // the data proves the entry plain. Get reads the kind from the data alone.
 //
+// # Entries ast did not write
+//
+// The path setting points an account at a folder others write too (vault kv put, a
+// rotation job). A secret there whose current version is not in ast's layout is external:
+// a secret, never listed with a value. Get answers its whole value (the "value" key when
+// it is text, else the data as a JSON object) and, in Entry.FieldSource, its data as a
+// JSON object (without "ast_kind"), so that @NAME#FIELD reaches every data key, also
+// beside "value". List with Fields reads the data of unlabelled secrets for their key
+// names. List without values or fields tells External from the label alone, which a token
+// that may update metadata can forge: the host confirms with Get before it overwrites or
+// deletes an entry List shows as its own. With Unnamed, List adds the folder's keys that
+// are not entry names (db-creds) as external secrets with NeedsAlias; the aliases setting
+// (ALIAS:key, one segment of the folder: no "/", "." or "..") makes them entries.
+//
 // # Delete
 //
 // Delete removes the secret's metadata and every version (vault kv metadata delete): the
