@@ -1,9 +1,11 @@
 package sdktest
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -848,7 +850,9 @@ func putOne(c *client, e pluginsdk.Entry, mode pluginsdk.PutMode) error {
 //   - List (with and without values) lists them as secrets, External, never with a value;
 //     an entry ast wrote is not External;
 //   - List with Fields adds their field names, sorted, names only; an ast entry has none;
-//   - Get answers the whole value (Config.External says which), External, kind secret;
+//   - Get answers the whole value (Config.External says which), External, kind secret,
+//     and every field written is reachable for @NAME#FIELD (Entry.FieldSource, else the
+//     value as a JSON object);
 //   - a forced write (Put update) makes the entry ast's own (not External); a forced
 //     Delete removes it;
 //   - a binary secret (Config.ExternalBinary) is listed, and Get refuses it for that name
@@ -937,6 +941,29 @@ func checkExternal(h *harness) {
 		c.checkGetResult(name, want{secret, whole}, r)
 		if ext := name != "OWN"; r.Entry.External != ext {
 			h.t.Errorf("Get of %q: External is %v, want %v", name, r.Entry.External, ext)
+		}
+		// @NAME#FIELD reaches every field written: from FieldSource when set, else from
+		// the value as a JSON object.
+		written := map[string]map[string]string{"EXT_JSON": fields, "EXT_VALUE": withValue}[name]
+		if written == nil {
+			continue
+		}
+		from := r.Entry.Value
+		if !r.Entry.FieldSource.IsZero() {
+			from = r.Entry.FieldSource
+		}
+		var obj map[string]any
+		if err := json.Unmarshal([]byte(from.Reveal()), &obj); err != nil {
+			h.t.Errorf("Get of %q: neither FieldSource nor the value is a JSON object of its fields (%d bytes)", name, from.Len())
+			continue
+		}
+		for k, v := range written {
+			if got, ok := obj[k].(string); !ok || got != v {
+				h.t.Errorf("Get of %q: field %q is not reachable as written (FieldSource, else the value, must hold every field)", name, k)
+			}
+		}
+		if len(obj) != len(written) {
+			h.t.Errorf("Get of %q: %d fields, want %d (%s)", name, len(obj), len(written), quoteNames(slices.Sorted(maps.Keys(written))))
 		}
 	}
 
