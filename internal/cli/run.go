@@ -80,6 +80,9 @@ rest of your environment behind.`,
 			if len(args) == 0 {
 				return usageErrorf("run needs a command after --: ast run [--var KEY=VALUE]... -- CMD [ARG]...")
 			}
+			if err := splitVar(cmd); err != nil {
+				return err
+			}
 			if cmd.ArgsLenAtDash() < 0 {
 				return usageErrorf("run needs its command after --: %s", commandAfterDash(cmd, args[0]))
 			}
@@ -135,10 +138,27 @@ func runRun(ctx context.Context, opts *RunOptions) error {
 // goes, as kubectl exec does. Other flag errors are usage errors as they are.
 func commandFlagError(cmd *cobra.Command, err error) error {
 	if pos := cmd.Flags().Args(); len(pos) > 0 && cmd.ArgsLenAtDash() < 0 {
+		if serr := splitVar(cmd); serr != nil {
+			return serr
+		}
 		return usageErrorf("%v\nthe command to run goes after --, so that its flags are its own: %s",
 			err, commandAfterDash(cmd, pos[0]))
 	}
 	return &usageError{err}
+}
+
+// splitVar is the usage error of a --var without '=' (--var KEY VALUE: a space for the
+// '='), nil when there is none: then the next word, which the messages about the command
+// quote as the command's first word, is likely a literal value, so none is quoted.
+func splitVar(cmd *cobra.Command) error {
+	vars, _ := cmd.Flags().GetStringArray("var")
+	for i, v := range vars {
+		if !strings.Contains(v, "=") {
+			return usageErrorf("--var #%d has no '=': the form is one word, --var KEY=VALUE, KEY=@NAME or KEY=@ "+
+				"(the words after it are not shown: one may be the value)", i+1)
+		}
+	}
+	return nil
 }
 
 // commandAfterDash is the usage line of cmd (ast run) with the command the user typed in
