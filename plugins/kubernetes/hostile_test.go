@@ -138,3 +138,28 @@ func TestPodReasonsStayOnOneLine(t *testing.T) {
 		}
 	}
 }
+
+// TestKubeconfigErrorQuotesNoValue: a kubeconfig the YAML parser refuses is reported
+// without the token the parser's error would quote.
+func TestKubeconfigErrorQuotesNoValue(t *testing.T) {
+	const canary = "CANARYtok3n"
+	for _, token := range []string{"*" + canary, "!!int " + canary, "!!bool x" + canary} {
+		dir := t.TempDir()
+		cfg := filepath.Join(dir, "kubeconfig")
+		body := "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: \"https://127.0.0.1:1\"}}]\n" +
+			"users:\n- name: u\n  user:\n    token: " + token + "\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n"
+		if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		err := New().Configure(context.Background(), "k", map[string]string{"kubeconfig": cfg})
+		if err == nil {
+			t.Fatalf("token %d bytes: no error", len(token))
+		}
+		if strings.Contains(err.Error(), canary) {
+			t.Errorf("the error quotes the token: %d bytes of it", len(canary))
+		}
+		if !strings.Contains(err.Error(), "reading the kubeconfig") {
+			t.Errorf("error: %v", err)
+		}
+	}
+}

@@ -113,7 +113,7 @@ func (t *Target) Configure(_ context.Context, target string, settings map[string
 	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)
 	raw, err := cc.RawConfig()
 	if err != nil {
-		return pluginsdk.Errorf(pluginsdk.ErrInvalidArgument, "reading the kubeconfig: %v", err)
+		return pluginsdk.Errorf(pluginsdk.ErrInvalidArgument, "reading the kubeconfig: %s", kubeconfigError(err))
 	}
 	t.context = settings["context"]
 	if t.context == "" {
@@ -138,6 +138,20 @@ func (t *Target) Configure(_ context.Context, target string, settings map[string
 	}
 	t.name, t.server = target, rc.Host
 	return nil
+}
+
+var (
+	yamlAnchorRE = regexp.MustCompile(`unknown anchor '[^']*' referenced`)
+	yamlQuotedRE = regexp.MustCompile("`[^`]*`")
+)
+
+// kubeconfigError is the text of a kubeconfig's parse error without the values the YAML
+// parser quotes in two of its errors ("unknown anchor 'TOKEN' referenced" for a value
+// starting with '*', "cannot decode !!str `TOKEN` as a !!int" for a tagged one): a
+// kubeconfig holds tokens and keys.
+func kubeconfigError(err error) string {
+	s := yamlAnchorRE.ReplaceAllString(err.Error(), "a value starting with '*' (a YAML alias of no anchor; put the value in quotes)")
+	return yamlQuotedRE.ReplaceAllString(s, "(a value, not shown)")
 }
 
 func contains(list []string, s string) bool {
