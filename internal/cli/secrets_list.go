@@ -91,11 +91,19 @@ type listedEntry struct {
 }
 
 // suggestNames gives each item that needs an alias the nearest valid name
-// (pluginsdk.SuggestName), unique among the listed names and the other suggestions
+// (pluginsdk.SuggestName), unique among the listed names, the aliases of the aliases
+// setting and the other suggestions
 // ("_2", "_3", ... appended on a clash, within MaxNameBytes); none when nothing usable is
 // left (the name has no letter, digit or '_') or the name is not aliasable.
-func suggestNames(entries []pluginsdk.Entry) map[string]string {
+func suggestNames(entries []pluginsdk.Entry, aliases string) map[string]string {
 	taken := map[string]bool{}
+	// The aliases the setting has already, also one whose item is gone (not listed): the
+	// hint's setting keeps them, and an alias given twice is refused.
+	for _, item := range strings.Split(aliases, ",") {
+		if alias, _, ok := strings.Cut(item, ":"); ok {
+			taken[strings.TrimSpace(alias)] = true
+		}
+	}
 	for _, e := range entries {
 		if !e.NeedsAlias {
 			taken[e.Name] = true
@@ -148,7 +156,11 @@ func runList(ctx context.Context, opts *ListOptions) error {
 	if err != nil {
 		return err
 	}
-	suggested := suggestNames(entries)
+	var aliases string
+	if opts.Aliases != nil {
+		aliases = opts.Aliases()
+	}
+	suggested := suggestNames(entries, aliases)
 	// The plugin contract already keeps secret values out of List; the core does not
 	// rely on that alone.
 	plainValue := func(e pluginsdk.Entry) (string, bool) {

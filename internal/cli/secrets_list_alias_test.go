@@ -34,7 +34,7 @@ func TestSuggestNames(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := suggestNames(tt.entries)
+			got := suggestNames(tt.entries, "")
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("got %v, want %v", got, tt.want)
 			}
@@ -44,5 +44,15 @@ func TestSuggestNames(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSuggestNamesKeepsTheSettingsAliases: an alias of the aliases setting whose item is
+// gone (so not listed) is still taken: the hint's setting keeps it, and an alias given
+// twice is refused.
+func TestSuggestNamesKeepsTheSettingsAliases(t *testing.T) {
+	got := suggestNames([]pluginsdk.Entry{{Name: "db-creds", NeedsAlias: true}}, "OTHER:x, DB_CREDS : gone")
+	if want := map[string]string{"db-creds": "DB_CREDS_2"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, want %v", got, want)
 	}
 }
