@@ -186,6 +186,15 @@ func (t *Target) Deploy(ctx context.Context, w pluginsdk.Workload, opts pluginsd
 		return pluginsdk.DeployResult{}, err
 	}
 	sname, dname := secretName(w.Agent), w.Agent
+	// Every request of the deploy, not only the Secret's apply: a server's warning to any
+	// of them may quote a value it holds (serverWarnings).
+	var sensitive []string
+	for _, v := range w.Env {
+		if v.Sensitive {
+			sensitive = append(sensitive, v.Value.Reveal())
+		}
+	}
+	ctx = withSecrets(ctx, sensitive)
 	objects := []string{fmt.Sprintf("Secret %s/%s", t.namespace, sname), fmt.Sprintf("Deployment %s/%s", t.namespace, dname)}
 	if opts.DryRun {
 		p, err := t.build(w, nil, true)

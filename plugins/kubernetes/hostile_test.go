@@ -163,3 +163,60 @@ func TestKubeconfigErrorQuotesNoValue(t *testing.T) {
 		}
 	}
 }
+
+// TestServerWarningsNeverQuoteValues: a Warning header of the API server (an admission
+// webhook's warnings) on the Secret's apply that quotes one of its values is not printed;
+// one that quotes none is, on one line.
+func TestServerWarningsNeverQuoteValues(t *testing.T) {
+	const canary = "CANARY-w4rn-v4lue-3d"
+	tests := []struct{ name, warning, want string }{
+		{"quotes the value", `299 - "API_KEY is ` + canary + `"`, "warning from the API server is not shown"},
+		{"harmless", `299 - "policy: prefer fewer keys"`, "policy: prefer fewer keys"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.Header().Set("Warning", tt.warning)
+				if r.Method == http.MethodGet {
+					w.WriteHeader(404)
+					fmt.Fprint(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404}`)
+					return
+				}
+				w.WriteHeader(403)
+				fmt.Fprint(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"Forbidden","code":403,"message":"no"}`)
+			}))
+			defer srv.Close()
+			cfg := filepath.Join(t.TempDir(), "kubeconfig")
+			if err := os.WriteFile(cfg, []byte(fmt.Sprintf("apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: %q}}]\n"+
+				"users: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u, namespace: ns}}]\ncurrent-context: x\n", srv.URL)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			saved := os.Stderr
+			os.Stderr = w
+			tg := New()
+			if err := tg.Configure(context.Background(), "k", map[string]string{"kubeconfig": cfg}); err != nil {
+				os.Stderr = saved
+				t.Fatal(err)
+			}
+			_, derr := tg.Deploy(context.Background(), workloadFor(canary, "info", 1), pluginsdk.DeployOptions{})
+			time.Sleep(100 * time.Millisecond) // klog flushes asynchronously at most this late
+			os.Stderr = saved
+			w.Close()
+			out, _ := io.ReadAll(r)
+			if derr == nil {
+				t.Fatal("no error from a refusing server")
+			}
+			if strings.Contains(string(out), canary) {
+				t.Fatalf("stderr quotes the value")
+			}
+			if !strings.Contains(string(out), tt.want) {
+				t.Errorf("stderr %q, want %q", out, tt.want)
+			}
+		})
+	}
+}

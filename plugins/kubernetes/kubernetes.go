@@ -127,6 +127,9 @@ func (t *Target) Configure(_ context.Context, target string, settings map[string
 		return pluginsdk.Errorf(pluginsdk.ErrInvalidArgument, "kubeconfig context %s: %v", t.context, err)
 	}
 	rc.UserAgent = "ast-target-kubernetes/" + Version
+	// client-go prints an API server's Warning headers (an admission webhook's warnings)
+	// as they are; serverWarnings withholds one that quotes a value the request sent.
+	rc.WarningHandlerWithContext = serverWarnings{}
 	// A connection that cannot be made fails in seconds, not after the system's TCP
 	// timeout (minutes): DialTimeout per attempt; TLS handshakes have client-go's 10 s.
 	rc.Dial = (&net.Dialer{Timeout: DialTimeout, KeepAlive: 30 * time.Second}).DialContext
@@ -138,6 +141,33 @@ func (t *Target) Configure(_ context.Context, target string, settings map[string
 	}
 	t.name, t.server = target, rc.Host
 	return nil
+}
+
+// sentSecrets is the context key of the values a request carries (withSecrets).
+type sentSecrets struct{}
+
+// withSecrets returns ctx for the requests of a deploy, whose workload carries secrets:
+// their warnings pass pluginsdk.Scrub against them.
+func withSecrets(ctx context.Context, secrets []string) context.Context {
+	return context.WithValue(ctx, sentSecrets{}, secrets)
+}
+
+// serverWarnings prints each Warning header of the API server on the plugin's stderr
+// (which ast shows, sanitized) as "warning from the API server: TEXT", on one line (oneLine)
+// and cut to pluginsdk.MaxServerText; a warning to a request of a deploy (withSecrets) in
+// which pluginsdk.Scrub finds one of its values is replaced by a fixed text.
+type serverWarnings struct{}
+
+func (serverWarnings) HandleWarningHeaderWithContext(ctx context.Context, code int, _ string, text string) {
+	if code != 299 || text == "" {
+		return
+	}
+	secrets, _ := ctx.Value(sentSecrets{}).([]string)
+	if clean, ok := pluginsdk.Scrub(text, secrets...); ok {
+		fmt.Fprintf(os.Stderr, "warning from the API server: %s\n", oneLine(clean))
+		return
+	}
+	fmt.Fprintln(os.Stderr, "a warning from the API server is not shown because it may contain the value sent")
 }
 
 var (
