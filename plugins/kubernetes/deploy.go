@@ -186,8 +186,8 @@ func (t *Target) Deploy(ctx context.Context, w pluginsdk.Workload, opts pluginsd
 		return pluginsdk.DeployResult{}, err
 	}
 	sname, dname := secretName(w.Agent), w.Agent
-	// Every request of the deploy, not only the Secret's apply: a server's warning to any
-	// of them may quote a value it holds (serverWarnings).
+	// Every request of the deploy, not only the Secret's apply: a server's error or warning
+	// to any of them may quote a value it holds (apiError, serverWarnings).
 	var sensitive []string
 	for _, v := range w.Env {
 		if v.Sensitive {
@@ -215,14 +215,14 @@ func (t *Target) Deploy(ctx context.Context, w pluginsdk.Workload, opts pluginsd
 
 	oldSecret, err := t.client.CoreV1().Secrets(t.namespace).Get(ctx, sname, metav1.GetOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
-		return pluginsdk.DeployResult{}, nothingWritten(t.apiError("get", "Secret "+sname, err))
+		return pluginsdk.DeployResult{}, nothingWritten(t.apiError("get", "Secret "+sname, err, sensitive...))
 	}
 	if err != nil {
 		oldSecret = nil
 	}
 	oldDep, err := t.client.AppsV1().Deployments(t.namespace).Get(ctx, dname, metav1.GetOptions{})
 	if err != nil && !apierrors.IsNotFound(err) {
-		return pluginsdk.DeployResult{}, nothingWritten(t.apiError("get", "Deployment "+dname, err))
+		return pluginsdk.DeployResult{}, nothingWritten(t.apiError("get", "Deployment "+dname, err, sensitive...))
 	}
 	if err != nil {
 		oldDep = nil
@@ -266,7 +266,7 @@ func (t *Target) Deploy(ctx context.Context, w pluginsdk.Workload, opts pluginsd
 	}
 	d, err := t.client.AppsV1().Deployments(t.namespace).Apply(ctx, p.deployment, apply)
 	if err != nil {
-		return res, fmt.Errorf("%w; %s", t.apiError("apply", "Deployment "+dname, err), t.halfWritten(w.Agent, oldSecret == nil, secretChanged, oldDep != nil))
+		return res, fmt.Errorf("%w; %s", t.apiError("apply", "Deployment "+dname, err, sensitive...), t.halfWritten(w.Agent, oldSecret == nil, secretChanged, oldDep != nil))
 	}
 	depChanged := oldDep == nil || d.ResourceVersion != oldDep.ResourceVersion
 	if depChanged {
@@ -392,7 +392,7 @@ func (t *Target) waitRollout(ctx context.Context, d *appsv1.Deployment, timeout 
 		}
 		nd, err := t.client.AppsV1().Deployments(t.namespace).Get(ctx, d.Name, metav1.GetOptions{})
 		if err != nil {
-			return d, t.apiError("get", "Deployment "+d.Name, err)
+			return d, t.apiError("get", "Deployment "+d.Name, err, sentSecretsOf(ctx)...)
 		}
 		d = nd
 	}
@@ -431,7 +431,7 @@ func cutText(s string, n int) string {
 func (t *Target) podReasons(ctx context.Context, agent string) []string {
 	pods, err := t.client.CoreV1().Pods(t.namespace).List(ctx, metav1.ListOptions{LabelSelector: LabelName + "=" + agent})
 	if err != nil {
-		return []string{fmt.Sprintf("the pods' reasons cannot be read (%v)", t.apiError("list", "pods", err))}
+		return []string{fmt.Sprintf("the pods' reasons cannot be read (%v)", t.apiError("list", "pods", err, sentSecretsOf(ctx)...))}
 	}
 	seen := map[string]bool{}
 	var out []string

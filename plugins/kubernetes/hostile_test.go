@@ -220,3 +220,29 @@ func TestServerWarningsNeverQuoteValues(t *testing.T) {
 		})
 	}
 }
+
+// TestReadErrorsOfADeployNeverQuoteValues: the server's error to a deploy's reads (the
+// Secret and Deployment it finds) is withheld too when it quotes a value of the deploy
+// (a server holds the values of the last deploy, which are mostly the same).
+func TestReadErrorsOfADeployNeverQuoteValues(t *testing.T) {
+	const canary = "CANARY-r34d-v4lue-77"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(500)
+		fmt.Fprintf(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"InternalError","code":500,"message":"stored API_KEY=%s"}`, canary)
+	}))
+	defer srv.Close()
+	cfg := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: %q}}]\n"+
+		"users: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u, namespace: ns}}]\ncurrent-context: x\n", srv.URL)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tg := New()
+	if err := tg.Configure(context.Background(), "k", map[string]string{"kubeconfig": cfg}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := tg.Deploy(context.Background(), workloadFor(canary, "info", 1), pluginsdk.DeployOptions{})
+	if err == nil || strings.Contains(err.Error(), canary) || !strings.Contains(err.Error(), pluginsdk.Withheld) {
+		t.Errorf("a read's error quoting the value: %v", err != nil && strings.Contains(err.Error(), canary))
+	}
+}

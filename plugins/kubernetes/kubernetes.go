@@ -152,6 +152,12 @@ func withSecrets(ctx context.Context, secrets []string) context.Context {
 	return context.WithValue(ctx, sentSecrets{}, secrets)
 }
 
+// sentSecretsOf returns the values withSecrets put in ctx (none outside a deploy).
+func sentSecretsOf(ctx context.Context) []string {
+	secrets, _ := ctx.Value(sentSecrets{}).([]string)
+	return secrets
+}
+
 // serverWarnings prints each Warning header of the API server on the plugin's stderr
 // (which ast shows, sanitized) as "warning from the API server: TEXT", on one line (oneLine)
 // and cut to pluginsdk.MaxServerText; a warning to a request of a deploy (withSecrets) in
@@ -162,8 +168,7 @@ func (serverWarnings) HandleWarningHeaderWithContext(ctx context.Context, code i
 	if code != 299 || text == "" {
 		return
 	}
-	secrets, _ := ctx.Value(sentSecrets{}).([]string)
-	if clean, ok := pluginsdk.Scrub(text, secrets...); ok {
+	if clean, ok := pluginsdk.Scrub(text, sentSecretsOf(ctx)...); ok {
 		fmt.Fprintf(os.Stderr, "warning from the API server: %s\n", oneLine(clean))
 		return
 	}
