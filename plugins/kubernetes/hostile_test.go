@@ -246,3 +246,27 @@ func TestReadErrorsOfADeployNeverQuoteValues(t *testing.T) {
 		t.Errorf("a read's error quoting the value: %v", err != nil && strings.Contains(err.Error(), canary))
 	}
 }
+
+// TestMissingNamespaceWithAShortValue: a value short enough to be found in the server's
+// message (which is then withheld) does not hide that the namespace is missing.
+func TestMissingNamespaceWithAShortValue(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(404)
+		fmt.Fprint(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404,"message":"namespaces \"ns\" not found","details":{"name":"ns","kind":"namespaces"}}`)
+	}))
+	defer srv.Close()
+	cfg := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf("apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: %q}}]\n"+
+		"users: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u, namespace: ns}}]\ncurrent-context: x\n", srv.URL)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tg := New()
+	if err := tg.Configure(context.Background(), "k", map[string]string{"kubeconfig": cfg}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := tg.Deploy(context.Background(), workloadFor("ns", "info", 1), pluginsdk.DeployOptions{})
+	if err == nil || !strings.Contains(err.Error(), "namespace ns does not exist") {
+		t.Errorf("deploy into a missing namespace with the value \"ns\": %v", err)
+	}
+}

@@ -242,6 +242,7 @@ func (t *Target) apiError(verb, object string, err error, secrets ...string) err
 		}
 		return pluginsdk.Withheld
 	}
+	raw := msg // for telling the cases apart; only msg is quoted
 	msg = text(msg)
 	where := t.where()
 	switch {
@@ -249,7 +250,7 @@ func (t *Target) apiError(verb, object string, err error, secrets ...string) err
 		return pluginsdk.Errorf(pluginsdk.ErrPermissionDenied, "%s: may not %s %s: %s (the identity needs the Role of README \"Deploy to Kubernetes\")", where, verb, object, msg)
 	case apierrors.IsUnauthorized(err):
 		return pluginsdk.Errorf(pluginsdk.ErrPermissionDenied, "%s: the API server refused the credentials of context %s (%s)", where, t.context, msg)
-	case apierrors.IsNotFound(err) && strings.Contains(msg, "namespaces"):
+	case apierrors.IsNotFound(err) && strings.Contains(raw, "namespaces"):
 		return pluginsdk.Errorf(pluginsdk.ErrNotFound, "%s: cannot %s %s: namespace %s does not exist (create it, or set the target's namespace)", where, verb, object, t.namespace)
 	case apierrors.IsNotFound(err):
 		return pluginsdk.Errorf(pluginsdk.ErrNotFound, "%s: %s not found", where, object)
