@@ -115,6 +115,9 @@ func runBlueprintList(opts *BlueprintListOptions) error {
 		a := &listedAgent{Agent: l.Agent, Status: statusNotDeployed, Blueprint: l.Path, Target: config.TargetLocal}
 		if bp, err := deploy.ReadFile(l.Agent, l.Path, cwd); err == nil {
 			a.Description = bp.Description
+			if bp.Target != "" {
+				a.Target = bp.Target // where a deploy without --target would go
+			}
 		}
 		add(a)
 	}
@@ -172,7 +175,7 @@ func printListed(opts *BlueprintListOptions, dirs []string, agents []*listedAgen
 	t := newTable(opts.IO.Out, opts.IO.OutTTY, "AGENT", "STATUS", "PID", "STARTED", "BLUEPRINT", "TARGET")
 	for _, a := range agents {
 		pid, started := "", ""
-		if a.Running {
+		if a.Running && a.PID > 0 { // a remote target's agent has no pid here
 			pid = strconv.Itoa(a.PID)
 		}
 		if a.StartedAt != nil {

@@ -343,7 +343,14 @@ func Parse(agent, path string, data []byte, cwd string) (*Blueprint, error) {
 	// A blueprint with an image may leave the command to the image's entrypoint (container
 	// targets); the local target refuses it at deploy time (CheckLocal).
 	if _, ok := seen["command"]; !ok && bp.Image == "" {
-		probs = append(probs, Problem{Field: "command", Msg: "missing field (the agent's argv, e.g. command: [\"python3\", \"agent.py\"])"})
+		msg := "missing field (the agent's argv, e.g. command: [\"python3\", \"agent.py\"])"
+		if bp.Target != "" && bp.Target != "local" {
+			// A blueprint naming a target may be for a container target, where image: is what
+			// is missing and command: is optional; say both rather than send the user to add
+			// a command and then learn of the image.
+			msg = "missing field: the agent's argv (e.g. command: [\"python3\", \"agent.py\"]); on a container target such as kubernetes, image: (e.g. image: python:3.12-slim), which makes command: optional"
+		}
+		probs = append(probs, Problem{Field: "command", Msg: msg})
 	}
 	if len(probs) > 0 {
 		return fail(probs...)

@@ -82,6 +82,7 @@ env:
 		{name: "unknown key that is no field name is not quoted", yaml: "command: [x]\nroot:$6$salt$PASTED:20228:0:99999:7:::\n",
 			errHas: []string{":2:", "(a key that is not a field name): unknown field"}},
 		{name: "missing command", yaml: "env: {A: b}\n", errHas: []string{"command: missing field"}},
+		{name: "missing command and image with a target", yaml: "target: kt\nenv: {A: b}\n", errHas: []string{"command: missing field", "on a container target such as kubernetes, image:"}},
 		{name: "empty file", yaml: "", errHas: []string{"command: missing field"}},
 		{name: "only a comment", yaml: "# nothing\n", errHas: []string{"command: missing field"}},
 		{name: "not a mapping", yaml: "- command\n", errHas: []string{"a blueprint is a mapping"}},

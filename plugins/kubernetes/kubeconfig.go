@@ -1,6 +1,8 @@
 package kubernetes
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -19,6 +21,9 @@ func checkKubeconfig(path string) error {
 	}
 	for _, p := range []string{path, filepath.Dir(path)} {
 		st, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) && p == path {
+			return pluginsdk.Errorf(pluginsdk.ErrInvalidArgument, "kubeconfig %s does not exist (give the target the absolute path of yours with --set kubeconfig=PATH, or set $KUBECONFIG)", path)
+		}
 		if err != nil {
 			return pluginsdk.Errorf(pluginsdk.ErrInvalidArgument, "kubeconfig %s: %v", path, err)
 		}

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -120,7 +121,16 @@ func (t *Target) Configure(_ context.Context, target string, settings map[string
 		t.context = raw.CurrentContext
 	}
 	if _, ok := raw.Contexts[t.context]; !ok {
-		return pluginsdk.Errorf(pluginsdk.ErrInvalidArgument, "the kubeconfig (%s) has no context %q", strings.Join(files, ":"), t.context)
+		names := make([]string, 0, len(raw.Contexts))
+		for n := range raw.Contexts {
+			names = append(names, strconv.Quote(n))
+		}
+		sort.Strings(names)
+		have := "it has none"
+		if len(names) > 0 {
+			have = "its contexts: " + strings.Join(names, ", ")
+		}
+		return pluginsdk.Errorf(pluginsdk.ErrInvalidArgument, "the kubeconfig (%s) has no context %q (%s; set context= to one of them)", strings.Join(files, ":"), t.context, have)
 	}
 	rc, err := cc.ClientConfig()
 	if err != nil {
@@ -247,7 +257,8 @@ func (t *Target) apiError(verb, object string, err error, secrets ...string) err
 	where := t.where()
 	switch {
 	case apierrors.IsForbidden(err):
-		return pluginsdk.Errorf(pluginsdk.ErrPermissionDenied, "%s: may not %s %s: %s (the identity needs the Role of README \"Deploy to Kubernetes\")", where, verb, object, msg)
+		return pluginsdk.Errorf(pluginsdk.ErrPermissionDenied, "%s: may not %s %s: %s (the identity needs the Role of README \"Deploy to Kubernetes\" in namespace %s; "+
+			"the API server answers the same when namespace %s does not exist)", where, verb, object, msg, t.namespace, t.namespace)
 	case apierrors.IsUnauthorized(err):
 		return pluginsdk.Errorf(pluginsdk.ErrPermissionDenied, "%s: the API server refused the credentials of context %s (%s)", where, t.context, msg)
 	case apierrors.IsNotFound(err) && strings.Contains(raw, "namespaces"):

@@ -1,6 +1,7 @@
 package kubernetes
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -93,12 +94,37 @@ func TestCheckKubeconfig(t *testing.T) {
 		{good, ""},
 		{"config", "not an absolute path"},
 		{loose, "chmod go-w"},
-		{filepath.Join(dir, "missing"), "no such file"},
+		{filepath.Join(dir, "missing"), "does not exist (give the target the absolute path of yours with --set kubeconfig=PATH"},
 	}
 	for _, tt := range tests {
 		err := checkKubeconfig(tt.path)
 		if (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
 			t.Errorf("checkKubeconfig(%s) = %v, want %q", tt.path, err, tt.want)
+		}
+	}
+}
+
+func TestConfigureNamesTheContextsOfTheKubeconfig(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config")
+	const kc = `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: x}}]
+contexts: [{name: prod-eu, context: {cluster: c, user: u}}, {name: dev, context: {cluster: c, user: u}}]
+current-context: dev
+`
+	if err := os.WriteFile(cfg, []byte(kc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ context, want string }{
+		{"prod-us", `has no context "prod-us" (its contexts: "dev", "prod-eu"; set context= to one of them)`},
+		{"dev", ""},
+	}
+	for _, tt := range tests {
+		err := New().Configure(context.Background(), "k", map[string]string{"kubeconfig": cfg, "context": tt.context})
+		if (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
+			t.Errorf("Configure(context=%s) = %v, want %q", tt.context, err, tt.want)
 		}
 	}
 }
