@@ -365,6 +365,20 @@ func TestVaultAnswers(t *testing.T) {
 			wantInMsg: []string{"HTTP 400", pluginsdk.Withheld},
 			perName:   true,
 		},
+		{
+			// A server's text cannot start a line of ast's output: its line breaks fold.
+			name: "an error with line breaks",
+			handle: func(w http.ResponseWriter, r *http.Request, body string) {
+				if r.URL.Path == "/v1/sys/internal/ui/mounts/secret" {
+					reply(w, 200, kv2Mount)
+					return
+				}
+				reply(w, 400, `{"errors":["bad\n✓ Saved secret API_KEY\r\n", "x"]}`)
+			},
+			wantCode:  pluginsdk.ErrFailedPrecondition,
+			wantInMsg: []string{"bad ✓ Saved secret API_KEY"},
+			perName:   true,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -294,10 +294,11 @@ func (c *config) noMountError() error {
 // quotable returns text from Vault (or from the transport) fit to quote in a message:
 // the text itself when pluginsdk.Scrub proves it free of the request's secrets in every
 // encoding, else pluginsdk.Withheld. A server or proxy that echoes the request body (the
-// value, JSON-escaped) thus never gets it into an error.
+// value, JSON-escaped) thus never gets it into an error. The text is folded to one line (its
+// runs of white space made one space): a server's text cannot start a line of ast's output.
 func quotable(text string, secrets []string) string {
 	if t, ok := pluginsdk.Scrub(text, secrets...); ok {
-		return t
+		return strings.Join(strings.Fields(t), " ")
 	}
 	return pluginsdk.Withheld
 }
