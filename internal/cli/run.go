@@ -154,7 +154,7 @@ func splitVar(cmd *cobra.Command) error {
 	vars, _ := cmd.Flags().GetStringArray("var")
 	for i, v := range vars {
 		if !strings.Contains(v, "=") {
-			return usageErrorf("--var #%d has no '=': the form is one word, --var KEY=VALUE, KEY=@NAME or KEY=@ "+
+			return usageErrorf("--var #%d has no \"=\": the form is one word, --var KEY=VALUE, KEY=@NAME or KEY=@ "+
 				"(the words after it are not shown: one may be the value)", i+1)
 		}
 	}
