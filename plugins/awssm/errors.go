@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -79,6 +80,23 @@ func stopsBatch(err error) bool {
 // what to fix, quoting AWS's code and message. For a call that carried a value, use
 // toWriteError instead: a server (or a proxy) may echo the request.
 func (c *client) toError(op, name string, err error) error {
+	return oneLine(c.mapError(op, name, err))
+}
+
+// oneLine returns err with its message folded to one line (each run of white space made
+// one space) when it is a *pluginsdk.Error: AWS's text (or a proxy's, or an endpoint's) is
+// quoted in it, and a line break there would start a line of ast's output that ast did
+// not write. ast's own messages of this package have none.
+func oneLine(err error) error {
+	pe, ok := err.(*pluginsdk.Error)
+	if !ok {
+		return err
+	}
+	return &pluginsdk.Error{Code: pe.Code, Message: strings.Join(strings.Fields(pe.Message), " ")}
+}
+
+// mapError is toError before its message is folded to one line.
+func (c *client) mapError(op, name string, err error) error {
 	if err == nil {
 		return nil
 	}

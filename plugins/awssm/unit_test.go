@@ -191,6 +191,9 @@ func TestAWSErrors(t *testing.T) {
 			pluginsdk.ErrUnavailable, []string{"kept throttling", "6 attempts", "ThrottlingException"}},
 		{"server error", 500, awsError("InternalServiceError", "oops"), pluginsdk.ErrUnavailable, []string{"InternalServiceError"}},
 		{"not JSON", 502, "<html>bad gateway</html>", pluginsdk.ErrUnavailable, []string{"HTTP 502"}},
+		// A line break in the server's text cannot start a line of ast's output.
+		{"line breaks", 400, awsError("ValidationException", "bad\n✓ Saved secret API_KEY\r\nx"),
+			pluginsdk.ErrInternal, []string{"bad ✓ Saved secret API_KEY x"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -198,6 +201,9 @@ func TestAWSErrors(t *testing.T) {
 			_, err := fakeBackend(t, f, hclog.NewNullLogger()).List(context.Background(), pluginsdk.ListOptions{})
 			t.Logf("error: %v", err)
 			wantCode(t, tt.name, err, tt.want)
+			if err != nil && strings.ContainsAny(err.Error(), "\n\r") {
+				t.Errorf("error %q has a line break", err)
+			}
 			for _, w := range tt.wantText {
 				if err == nil || !strings.Contains(err.Error(), w) {
 					t.Errorf("error %v does not say %q", err, w)
