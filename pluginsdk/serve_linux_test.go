@@ -62,7 +62,9 @@ func limText(v uint64) string {
 func TestConfigureOnce(t *testing.T) {
 	configure := &grpc.UnaryServerInfo{FullMethod: pb.Backend_Configure_FullMethodName}
 	list := &grpc.UnaryServerInfo{FullMethod: pb.Backend_List_FullMethodName}
-	failing := func(context.Context, any) (any, error) { return nil, status.Error(codes.InvalidArgument, "bad setting") }
+	failing := func(context.Context, any) (any, error) {
+		return nil, status.Error(codes.InvalidArgument, "bad setting")
+	}
 	ok := func(context.Context, any) (any, error) { return "ok", nil }
 
 	once := configureOnce(pb.Backend_Configure_FullMethodName)

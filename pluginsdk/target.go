@@ -77,11 +77,13 @@ type TargetVariable struct {
 	Key       string
 	Value     Value
 	Sensitive bool
-	// SourceKind is "reference" (Entry, EntryKind, Version say which) or "literal".
+	// SourceKind is "reference" (Entry, Field, EntryKind, Version say which) or "literal".
 	SourceKind string
 	Entry      string
-	EntryKind  Kind
-	Version    int64
+	// Field is the field of Entry the reference takes (`@NAME#FIELD`), "" for its whole value.
+	Field     string
+	EntryKind Kind
+	Version   int64
 	// Origin is "blueprint" or "--var".
 	Origin string
 }

@@ -268,7 +268,7 @@ func workloadToProto(w Workload) *tpb.Workload {
 	out := &tpb.Workload{Agent: w.Agent, Image: w.Image, Command: w.Command, BlueprintDigest: w.BlueprintDigest, Spec: w.Spec}
 	for _, v := range w.Env {
 		out.Env = append(out.Env, &tpb.Variable{Key: v.Key, Value: v.Value.Reveal(), Sensitive: v.Sensitive,
-			SourceKind: v.SourceKind, Entry: v.Entry, EntryKind: string(v.EntryKind), Version: v.Version, Origin: v.Origin})
+			SourceKind: v.SourceKind, Entry: v.Entry, Field: v.Field, EntryKind: string(v.EntryKind), Version: v.Version, Origin: v.Origin})
 	}
 	return out
 }
@@ -280,7 +280,7 @@ func workloadFromProto(w *tpb.Workload) Workload {
 	out := Workload{Agent: w.Agent, Image: w.Image, Command: w.Command, BlueprintDigest: w.BlueprintDigest, Spec: w.Spec}
 	for _, v := range w.Env {
 		out.Env = append(out.Env, TargetVariable{Key: v.Key, Value: NewValue(v.Value), Sensitive: v.Sensitive,
-			SourceKind: v.SourceKind, Entry: v.Entry, EntryKind: Kind(v.EntryKind), Version: v.Version, Origin: v.Origin})
+			SourceKind: v.SourceKind, Entry: v.Entry, Field: v.Field, EntryKind: Kind(v.EntryKind), Version: v.Version, Origin: v.Origin})
 	}
 	return out
 }

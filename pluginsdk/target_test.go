@@ -60,7 +60,7 @@ func TestTargetOverGRPC(t *testing.T) {
 	tg := raw.(Target)
 	ctx := context.Background()
 	w := Workload{Agent: "a", Image: "img", Command: []string{"x"}, BlueprintDigest: "sha256:1", Spec: []byte(`{"replicas":2}`),
-		Env: []TargetVariable{{Key: "K", Value: NewValue("v"), Sensitive: true, SourceKind: "reference", Entry: "E", EntryKind: KindSecret, Version: 3, Origin: "blueprint"}}}
+		Env: []TargetVariable{{Key: "K", Value: NewValue("v"), Sensitive: true, SourceKind: "reference", Entry: "E", Field: "password", EntryKind: KindSecret, Version: 3, Origin: "blueprint"}}}
 	var progress []AgentStatus
 	res, err := tg.Deploy(WithProgress(ctx, func(a AgentStatus) { progress = append(progress, a) }), w, DeployOptions{Wait: true, Timeout: 90 * time.Second, Adopt: true})
 	if err != nil {
@@ -73,7 +73,7 @@ func TestTargetOverGRPC(t *testing.T) {
 		t.Errorf("result = %+v", res)
 	}
 	g := impl.got
-	if g.Agent != "a" || g.Env[0].Value.Reveal() != "v" || !g.Env[0].Sensitive || g.Env[0].Version != 3 || string(g.Spec) != `{"replicas":2}` {
+	if g.Agent != "a" || g.Env[0].Value.Reveal() != "v" || !g.Env[0].Sensitive || g.Env[0].Version != 3 || g.Env[0].Field != "password" || string(g.Spec) != `{"replicas":2}` {
 		t.Errorf("the plugin got another workload: %+v", g)
 	}
 	if impl.gotOpts.Timeout != 90*time.Second || !impl.gotOpts.Wait || !impl.gotOpts.Adopt {

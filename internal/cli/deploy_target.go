@@ -88,7 +88,7 @@ func workload(bp *deploy.Blueprint, sources []refs.Source, env []refs.EnvVar, fr
 	}
 	for _, s := range sources {
 		v := pluginsdk.TargetVariable{Key: s.Key, Value: values[s.Key], SourceKind: s.Kind, Entry: s.Entry,
-			EntryKind: s.EntryKind, Version: s.Version, Origin: deploy.FromBlueprint}
+			Field: s.Field, EntryKind: s.EntryKind, Version: s.Version, Origin: deploy.FromBlueprint}
 		if fromFlag[s.Key] {
 			v.Origin = deploy.FromFlag
 		}

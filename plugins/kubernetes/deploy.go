@@ -45,6 +45,7 @@ type source struct {
 	Key       string `json:"key"`
 	Source    string `json:"source"` // "reference" or "literal"
 	Entry     string `json:"entry,omitempty"`
+	Field     string `json:"field,omitempty"`
 	EntryKind string `json:"entry_kind,omitempty"`
 	Version   int64  `json:"version,omitempty"`
 	Origin    string `json:"origin"`
@@ -58,6 +59,9 @@ func (v source) text() string {
 		return fmt.Sprintf("<literal from %s>", v.Origin)
 	}
 	s := "<entry " + v.Entry
+	if v.Field != "" {
+		s += " field " + v.Field
+	}
 	if v.EntryKind != "" || v.Version > 0 {
 		s += fmt.Sprintf(" (%s, version %d)", v.EntryKind, v.Version)
 	}
@@ -92,7 +96,7 @@ func (t *Target) build(w pluginsdk.Workload, salt []byte, dryRun bool) (*plan, e
 	data := map[string][]byte{}
 	shown := map[string]string{}
 	for _, v := range w.Env {
-		s := source{Key: v.Key, Source: v.SourceKind, Entry: v.Entry, EntryKind: string(v.EntryKind), Version: v.Version, Origin: v.Origin, Via: "value"}
+		s := source{Key: v.Key, Source: v.SourceKind, Entry: v.Entry, Field: v.Field, EntryKind: string(v.EntryKind), Version: v.Version, Origin: v.Origin, Via: "value"}
 		if v.Sensitive {
 			s.Via = "secretKeyRef"
 			env = append(env, corev1ac.EnvVar().WithName(v.Key).WithValueFrom(corev1ac.EnvVarSource().

@@ -16,6 +16,7 @@ func workloadFor(value, literal string, version int64) pluginsdk.Workload {
 		Env: []pluginsdk.TargetVariable{
 			{Key: "API_KEY", Value: pluginsdk.NewValue(value), Sensitive: true, SourceKind: "reference", Entry: "API_KEY", EntryKind: pluginsdk.KindSecret, Version: version, Origin: "blueprint"},
 			{Key: "LOG_LEVEL", Value: pluginsdk.NewValue(literal), SourceKind: "literal", Origin: "blueprint"},
+			{Key: "DB_PASSWORD", Value: pluginsdk.NewValue(value + "-db"), Sensitive: true, SourceKind: "reference", Entry: "db", Field: "password", EntryKind: pluginsdk.KindSecret, Version: 2, Origin: "blueprint"},
 		}}
 }
 
@@ -53,7 +54,7 @@ func TestBuildKeepsValuesInTheSecretOnly(t *testing.T) {
 	if strings.Contains(string(dep), canary) {
 		t.Errorf("the Deployment holds the value")
 	}
-	for _, want := range []string{`"secretKeyRef":{"name":"ast-web","key":"API_KEY"}`, `"value":"info"`, `\"entry\":\"API_KEY\"`, `\"version\":4`} {
+	for _, want := range []string{`"secretKeyRef":{"name":"ast-web","key":"API_KEY"}`, `"value":"info"`, `\"entry\":\"API_KEY\"`, `\"version\":4`, `\"entry\":\"db\",\"field\":\"password\"`} {
 		if !strings.Contains(string(dep), want) {
 			t.Errorf("the Deployment has no %s: %s", want, dep)
 		}
@@ -66,7 +67,8 @@ func TestBuildKeepsValuesInTheSecretOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	all, _ := json.Marshal([]any{dry.secret, dry.deployment})
-	if strings.Contains(string(all), canary) || !strings.Contains(string(all), "entry API_KEY (secret, version 4)") {
+	if strings.Contains(string(all), canary) || !strings.Contains(string(all), "entry API_KEY (secret, version 4)") ||
+		!strings.Contains(string(all), "entry db field password (secret, version 2)") {
 		t.Errorf("dry-run manifests: %s", all)
 	}
 }

@@ -314,6 +314,7 @@ type Variable struct {
 	EntryKind     string                 `protobuf:"bytes,6,opt,name=entry_kind,json=entryKind,proto3" json:"entry_kind,omitempty"`
 	Version       int64                  `protobuf:"varint,7,opt,name=version,proto3" json:"version,omitempty"`
 	Origin        string                 `protobuf:"bytes,8,opt,name=origin,proto3" json:"origin,omitempty"` // "blueprint" or "--var"
+	Field         string                 `protobuf:"bytes,9,opt,name=field,proto3" json:"field,omitempty"`   // the entry's field a reference takes (@NAME#FIELD), "" for the whole value
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -400,6 +401,13 @@ func (x *Variable) GetVersion() int64 {
 func (x *Variable) GetOrigin() string {
 	if x != nil {
 		return x.Origin
+	}
+	return ""
+}
+
+func (x *Variable) GetField() string {
+	if x != nil {
+		return x.Field
 	}
 	return ""
 }
@@ -1057,7 +1065,7 @@ const file_target_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\x1a\n" +
 	"\bprotocol\x18\x03 \x01(\x05R\bprotocol\x12\"\n" +
-	"\fcapabilities\x18\x04 \x03(\tR\fcapabilities\"\xd8\x01\n" +
+	"\fcapabilities\x18\x04 \x03(\tR\fcapabilities\"\xee\x01\n" +
 	"\bVariable\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value\x12\x1c\n" +
@@ -1068,7 +1076,8 @@ const file_target_proto_rawDesc = "" +
 	"\n" +
 	"entry_kind\x18\x06 \x01(\tR\tentryKind\x12\x18\n" +
 	"\aversion\x18\a \x01(\x03R\aversion\x12\x16\n" +
-	"\x06origin\x18\b \x01(\tR\x06origin\"\xba\x01\n" +
+	"\x06origin\x18\b \x01(\tR\x06origin\x12\x14\n" +
+	"\x05field\x18\t \x01(\tR\x05field\"\xba\x01\n" +
 	"\bWorkload\x12\x14\n" +
 	"\x05agent\x18\x01 \x01(\tR\x05agent\x12\x14\n" +
 	"\x05image\x18\x02 \x01(\tR\x05image\x12\x18\n" +
