@@ -322,7 +322,7 @@ func logsOnTarget(ctx context.Context, a agentTarget, ios *IOStreams, agent, nam
 
 // listTargets asks every configured target for the agents ast manages there, at most
 // targetStatusWait each. A target that cannot be asked is one row with status
-// "unreachable" and agent "-" (and "ast: target NAME did not answer: REASON" on stderr). byAgent holds the local rows: a blueprint
+// "unreachable" and agent "-" (and "ast: cannot list the agents of target NAME: REASON" on stderr). byAgent holds the local rows: a blueprint
 // that is deployed only on a target is not listed twice.
 func (o *BlueprintListOptions) listTargets(ctx context.Context, byAgent map[string]*listedAgent) ([]*listedAgent, error) {
 	if o.TargetConfig == nil { // no targets wired in (tests of the local target)
@@ -345,7 +345,7 @@ func (o *BlueprintListOptions) listTargets(ctx context.Context, byAgent map[stri
 		cancel()
 		o.Close()
 		if err != nil {
-			printError(o.IO.ErrOut, fmt.Errorf("target %s did not answer: %w", name, err))
+			printError(o.IO.ErrOut, fmt.Errorf("cannot list the agents of target %s: %w", name, err))
 			out = append(out, &listedAgent{Agent: "-", Status: statusUnreachable, Target: name, Error: err.Error()})
 			continue
 		}

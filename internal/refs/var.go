@@ -260,7 +260,10 @@ func checkRef(name string) error {
 	case len(name) > pluginsdk.MaxNameBytes:
 		what = fmt.Sprintf(`the name after "@" is %d bytes`, len(name))
 	default:
-		what = fmt.Sprintf(`byte %d of the name after "@" is not allowed`, badByte(name)+1)
+		// A name the backend holds but ast cannot (db-creds, rds.primary) is reached through
+		// an alias, which secrets list suggests.
+		what = fmt.Sprintf(`byte %d of the name after "@" is not allowed (a backend's name like db-creds `+
+			`is referenced through an alias: ast secrets list shows the one to set)`, badByte(name)+1)
 	}
 	return pluginsdk.Errorf(pluginsdk.ErrInvalidArgument,
 		"not a valid reference: %s; %s; %s", what, pluginsdk.NameRule, escapeHint)

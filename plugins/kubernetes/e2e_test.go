@@ -741,7 +741,7 @@ func TestListStopLogsAcrossTargets(t *testing.T) {
 	if took > 30*time.Second {
 		t.Errorf("list with an unreachable target took %s", took)
 	}
-	if !strings.Contains(r.errOut, "target dead did not answer") || !strings.Contains(r.errOut, server) {
+	if !strings.Contains(r.errOut, "cannot list the agents of target dead") || !strings.Contains(r.errOut, server) {
 		t.Errorf("stderr does not say which target did not answer and why:\n%s", r.errOut)
 	}
 	var listed []map[string]any
