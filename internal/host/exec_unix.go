@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -46,8 +47,70 @@ func (e *unsafePathError) Error() string {
 // that passed its check cannot be changed by another user. Errors are *unsafePathError for
 // a refused path (naming the offending file or directory and the fix), else the
 // underlying *os.PathError.
+//
+// A #! script's interpreter is checked the same way (see checkInterpreter): the kernel runs
+// it, with the script's path, so whoever could change it could run code as the user too.
 func openChecked(path string) (f *os.File, resolved string, err error) {
-	return walkChecked(path, false)
+	f, resolved, err = walkChecked(path, false)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := checkInterpreter(f, 0); err != nil {
+		f.Close()
+		return nil, "", err
+	}
+	return f, resolved, nil
+}
+
+// maxInterpreters bounds the chain of #! interpreters checked, as the kernel's own
+// (BINPRM_MAX_RECURSION, 4) does.
+const maxInterpreters = 4
+
+// checkInterpreter checks the interpreter of f when f is a #! script: its path, from the
+// first line (read with pread, so f's offset stays at 0), passes walkChecked, and so does
+// its own interpreter in turn. For "#!/usr/bin/env NAME", NAME as env will find it in
+// $PATH is checked too (the plugin inherits ast's environment); env's options (-S, -i, ...)
+// make it give up on NAME, as they change what env runs. A file that does not start with
+// "#!" is not a script: nil.
+func checkInterpreter(f *os.File, depth int) error {
+	buf := make([]byte, 256) // Linux reads at most 256 bytes of a #! line (BINPRM_BUF_SIZE)
+	n, _ := f.ReadAt(buf, 0)
+	line := buf[:n]
+	if !strings.HasPrefix(string(line), "#!") {
+		return nil
+	}
+	if depth >= maxInterpreters {
+		return fmt.Errorf("%s: more than %d #! interpreters in a chain", f.Name(), maxInterpreters)
+	}
+	if i := strings.IndexByte(string(line), '\n'); i >= 0 {
+		line = line[:i]
+	}
+	fields := strings.Fields(string(line[2:]))
+	if len(fields) == 0 {
+		return nil // the kernel refuses to run it (ENOEXEC): nothing runs
+	}
+	paths := []string{fields[0]}
+	if filepath.Base(fields[0]) == "env" && len(fields) > 1 && !strings.HasPrefix(fields[1], "-") {
+		p, err := exec.LookPath(fields[1])
+		switch {
+		case errors.Is(err, exec.ErrDot):
+			// env would run what the current directory (a cloned repository) holds.
+			return fmt.Errorf("its #! interpreter %s would be %s, found through a relative $PATH entry", fields[1], p)
+		case err == nil:
+			paths = append(paths, p)
+		} // not found: env fails and runs nothing
+	}
+	for _, p := range paths {
+		g, _, err := walkChecked(p, false)
+		if err == nil {
+			err = checkInterpreter(g, depth+1)
+			g.Close()
+		}
+		if err != nil {
+			return fmt.Errorf("its #! interpreter: %w", err)
+		}
+	}
+	return nil
 }
 
 // checkDirPath checks the directory at path (absolute) as openChecked checks the
