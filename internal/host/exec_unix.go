@@ -66,39 +66,51 @@ func openChecked(path string) (f *os.File, resolved string, err error) {
 // (BINPRM_MAX_RECURSION, 4) does.
 const maxInterpreters = 4
 
-// checkInterpreter checks the interpreter of f when f is a #! script: its path, from the
-// first line (read with pread, so f's offset stays at 0), passes walkChecked, and so does
-// its own interpreter in turn. For "#!/usr/bin/env NAME", NAME as env will find it in
-// $PATH is checked too (the plugin inherits ast's environment); env's options (-S, -i, ...)
-// make it give up on NAME, as they change what env runs. A file that does not start with
-// "#!" is not a script: nil.
+// checkInterpreter checks the interpreter of f when f is a #! script: its path, parsed as
+// Linux's binfmt_script does (the first 256 bytes; the interpreter up to a blank, then at
+// most one argument: the rest of the line, blanks trimmed), passes walkChecked, and so does
+// its own interpreter in turn. For env, the program it runs is checked too, as env finds
+// it in $PATH (the plugin inherits ast's environment): the argument as one name, or with
+// -S its first word after VAR=VALUE words. Other env options are refused: what they run
+// cannot be told. A file that does not start with "#!" is not a script: nil.
 func checkInterpreter(f *os.File, depth int) error {
-	buf := make([]byte, 256) // Linux reads at most 256 bytes of a #! line (BINPRM_BUF_SIZE)
+	buf := make([]byte, 256) // BINPRM_BUF_SIZE
 	n, _ := f.ReadAt(buf, 0)
-	line := buf[:n]
-	if !strings.HasPrefix(string(line), "#!") {
+	line := string(buf[:n])
+	if !strings.HasPrefix(line, "#!") {
 		return nil
 	}
 	if depth >= maxInterpreters {
 		return fmt.Errorf("%s: more than %d #! interpreters in a chain", f.Name(), maxInterpreters)
 	}
-	if i := strings.IndexByte(string(line), '\n'); i >= 0 {
+	line = line[2:]
+	if i := strings.IndexAny(line, "\n\x00"); i >= 0 {
 		line = line[:i]
 	}
-	fields := strings.Fields(string(line[2:]))
-	if len(fields) == 0 {
+	line = strings.Trim(line, " \t")
+	interp, arg := line, ""
+	if i := strings.IndexAny(line, " \t"); i >= 0 {
+		interp, arg = line[:i], strings.Trim(line[i:], " \t")
+	}
+	if interp == "" {
 		return nil // the kernel refuses to run it (ENOEXEC): nothing runs
 	}
-	paths := []string{fields[0]}
-	if filepath.Base(fields[0]) == "env" && len(fields) > 1 && !strings.HasPrefix(fields[1], "-") {
-		p, err := exec.LookPath(fields[1])
-		switch {
-		case errors.Is(err, exec.ErrDot):
-			// env would run what the current directory (a cloned repository) holds.
-			return fmt.Errorf("its #! interpreter %s would be %s, found through a relative $PATH entry", fields[1], p)
-		case err == nil:
-			paths = append(paths, p)
-		} // not found: env fails and runs nothing
+	paths := []string{interp}
+	if filepath.Base(interp) == "env" {
+		name, err := envProgram(arg)
+		if err != nil {
+			return fmt.Errorf("its #! line %q: %w", "#!"+line, err)
+		}
+		if name != "" {
+			p, err := exec.LookPath(name)
+			switch {
+			case errors.Is(err, exec.ErrDot):
+				// env would run what the current directory (a cloned repository) holds.
+				return fmt.Errorf("its #! interpreter %s would be %s, found through a relative $PATH entry", name, p)
+			case err == nil:
+				paths = append(paths, p)
+			} // not found: env fails and runs nothing
+		}
 	}
 	for _, p := range paths {
 		g, _, err := walkChecked(p, false)
@@ -111,6 +123,28 @@ func checkInterpreter(f *os.File, depth int) error {
 		}
 	}
 	return nil
+}
+
+// envProgram is the program env runs given arg, the one argument of a #! line ("" when
+// it runs none: no argument, or an assignment only). Without -S env takes arg whole, as
+// one word; with -S it splits it.
+func envProgram(arg string) (string, error) {
+	words := []string{arg}
+	if rest, ok := strings.CutPrefix(arg, "-S"); ok {
+		words = strings.Fields(rest)
+	} else if strings.HasPrefix(arg, "-") {
+		return "", errors.New("env options other than -S hide what runs: name the interpreter's absolute path")
+	}
+	for _, w := range words {
+		switch {
+		case w == "" || strings.Contains(w, "="):
+			continue // an assignment (or nothing), as env reads one
+		case strings.HasPrefix(w, "-"):
+			return "", errors.New("env options other than -S hide what runs: name the interpreter's absolute path")
+		}
+		return w, nil
+	}
+	return "", nil
 }
 
 // checkDirPath checks the directory at path (absolute) as openChecked checks the

@@ -29,6 +29,7 @@ func TestInterpreterChecks(t *testing.T) {
 	loose := script(t, open, "interp", "#!/bin/sh")
 	chained := script(t, safe, "chained", "#!"+loose)
 	script(t, open, "evilsh", "#!/bin/sh")
+	script(t, open, "evil sh", "#!/bin/sh")
 	repo := mkdir(t, filepath.Join(pub, "repo"), 0o755, me)
 	script(t, repo, "reposh", "#!/bin/sh")
 
@@ -48,7 +49,15 @@ func TestInterpreterChecks(t *testing.T) {
 		{name: "env finds the name through a relative $PATH entry", shebang: "#!/usr/bin/env reposh", path: ".", cwd: repo,
 			want: "its #! interpreter reposh would be reposh, found through a relative $PATH entry"},
 		{name: "a missing interpreter", shebang: "#!" + filepath.Join(safe, "nothing"), want: "no such file"},
-		{name: "env with options is not followed", shebang: "#!/usr/bin/env -S evilsh", path: open},
+		{name: "env -S: its first word after assignments", shebang: "#!/usr/bin/env -S A=1 evilsh -x", path: open,
+			want: "the directory " + open + " is writable by group or others"},
+		{name: "env -S in a safe $PATH", shebang: "#!/usr/bin/env -S A=1 sh -e", path: "/usr/bin:/bin"},
+		{name: "env takes its one argument whole, blanks and all", shebang: "#!/usr/bin/env evil sh", path: open + ":/usr/bin:/bin",
+			want: "the directory " + open + " is writable by group or others"},
+		{name: "env with another option", shebang: "#!/usr/bin/env -i sh", want: "env options other than -S hide what runs"},
+		{name: "env with an assignment only runs nothing", shebang: "#!/usr/bin/env A=1"},
+		{name: "an empty $PATH entry is the current directory", shebang: "#!/usr/bin/env reposh", path: "/usr/bin:", cwd: repo,
+			want: "found through a relative $PATH entry"},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
