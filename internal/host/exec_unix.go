@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -86,6 +85,9 @@ func checkInterpreter(f *os.File, depth int) error {
 	line = line[2:]
 	if i := strings.IndexAny(line, "\n\x00"); i >= 0 {
 		line = line[:i]
+	} else if n == len(buf) {
+		// The kernel cuts such a line at its own limit (and may run a shorter name).
+		return fmt.Errorf("%s: its #! line is longer than %d bytes", f.Name(), len(buf)-1)
 	}
 	line = strings.Trim(line, " \t")
 	interp, arg := line, ""
@@ -102,14 +104,13 @@ func checkInterpreter(f *os.File, depth int) error {
 			return fmt.Errorf("its #! line %q: %w", "#!"+line, err)
 		}
 		if name != "" {
-			p, err := exec.LookPath(name)
-			switch {
-			case errors.Is(err, exec.ErrDot):
-				// env would run what the current directory (a cloned repository) holds.
-				return fmt.Errorf("its #! interpreter %s would be %s, found through a relative $PATH entry", name, p)
-			case err == nil:
+			p, err := lookPath(name)
+			if err != nil {
+				return err
+			}
+			if p != "" { // none: env fails and runs nothing
 				paths = append(paths, p)
-			} // not found: env fails and runs nothing
+			}
 		}
 	}
 	for _, p := range paths {
@@ -127,24 +128,72 @@ func checkInterpreter(f *os.File, depth int) error {
 
 // envProgram is the program env runs given arg, the one argument of a #! line ("" when
 // it runs none: no argument, or an assignment only). Without -S env takes arg whole, as
-// one word; with -S it splits it.
+// one word; with -S it splits it, and also unquotes, unescapes and expands variables, and
+// may set PATH: such a line is refused rather than imitated.
 func envProgram(arg string) (string, error) {
+	errOptions := errors.New("env options other than -S hide what runs: name the interpreter's absolute path")
 	words := []string{arg}
 	if rest, ok := strings.CutPrefix(arg, "-S"); ok {
+		if strings.ContainsAny(rest, "\"'\\$#") {
+			return "", errors.New("env -S with quotes, escapes, variables or comments hides what runs: name the interpreter's absolute path")
+		}
 		words = strings.Fields(rest)
 	} else if strings.HasPrefix(arg, "-") {
-		return "", errors.New("env options other than -S hide what runs: name the interpreter's absolute path")
+		return "", errOptions
 	}
 	for _, w := range words {
 		switch {
-		case w == "" || strings.Contains(w, "="):
-			continue // an assignment (or nothing), as env reads one
+		case w == "":
+			continue
+		case strings.Contains(w, "="):
+			if strings.HasPrefix(w, "PATH=") && len(words) > 1 {
+				return "", errors.New("env -S setting PATH hides what runs: name the interpreter's absolute path")
+			}
+			continue // an assignment, as env reads one
 		case strings.HasPrefix(w, "-"):
-			return "", errors.New("env options other than -S hide what runs: name the interpreter's absolute path")
+			return "", errOptions
 		}
 		return w, nil
 	}
 	return "", nil
+}
+
+// lookPath finds name in $PATH as env does (execvp: the first directory holding an
+// executable file of that name), and checks, with checkDirPath, every directory it
+// passes before that one: whoever could write one of them could put a program of that
+// name there after the check. It refuses a name it would find through a relative or empty
+// entry (the current directory: a cloned repository), and returns "" when it finds none.
+func lookPath(name string) (string, error) {
+	if strings.Contains(name, "/") {
+		if !filepath.IsAbs(name) {
+			return "", fmt.Errorf("%s is not an absolute path", name)
+		}
+		return name, nil
+	}
+	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
+		p := filepath.Join(dir, name)
+		if dir == "" || !filepath.IsAbs(dir) {
+			if isExecutable(p) {
+				return "", fmt.Errorf("its #! interpreter %s would be %s, found through a relative $PATH entry", name, p)
+			}
+			continue
+		}
+		if err := checkDirPath(dir); err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			return "", fmt.Errorf("the $PATH directory %s, where env looks for %s: %w", dir, name, err)
+		}
+		if isExecutable(p) {
+			return p, nil
+		}
+	}
+	return "", nil
+}
+
+func isExecutable(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0
 }
 
 // checkDirPath checks the directory at path (absolute) as openChecked checks the
