@@ -29,6 +29,24 @@ func syntaxProblem(raw []byte, err error) error {
 		return quotingProblem(raw, err)
 	}
 	problem := m[2]
+	line := failingLine(raw, func(prefix []byte) bool {
+		var n yaml.Node
+		perr := yaml.Unmarshal(prefix, &n)
+		if perr == nil {
+			return false
+		}
+		pm := yamlLineRE.FindStringSubmatch(perr.Error())
+		return pm != nil && pm[2] == problem
+	})
+	if line == 0 {
+		return fmt.Errorf("line %s: %s", m[1], problem)
+	}
+	return fmt.Errorf("line %d: %s", line, problem)
+}
+
+// failingLine returns the number of the first line of raw such that fails(the prefix of
+// raw up to the end of that line) is true, or 0 when none of the first maxRelocateLines is.
+func failingLine(raw []byte, fails func(prefix []byte) bool) int {
 	end := 0
 	for line := 1; line <= maxRelocateLines && end < len(raw); line++ {
 		if i := bytes.IndexByte(raw[end:], '\n'); i >= 0 {
@@ -36,14 +54,11 @@ func syntaxProblem(raw []byte, err error) error {
 		} else {
 			end = len(raw)
 		}
-		var n yaml.Node
-		if perr := yaml.Unmarshal(raw[:end], &n); perr != nil {
-			if pm := yamlLineRE.FindStringSubmatch(perr.Error()); pm != nil && pm[2] == problem {
-				return fmt.Errorf("line %d: %s", line, problem)
-			}
+		if fails(raw[:end]) {
+			return line
 		}
 	}
-	return fmt.Errorf("line %s: %s", m[1], problem)
+	return 0
 }
 
 // structureProblem decodes raw strictly (every key known, every value of its type) and
@@ -109,19 +124,15 @@ func quotingProblem(raw []byte, err error) error {
 	default:
 		return errors.New(backquotedRE.ReplaceAllString(msg, "(a value, not shown)"))
 	}
-	end := 0
-	for line := 1; line <= maxRelocateLines && end < len(raw); line++ {
-		if i := bytes.IndexByte(raw[end:], '\n'); i >= 0 {
-			end += i + 1
-		} else {
-			end = len(raw)
-		}
+	line := failingLine(raw, func(prefix []byte) bool {
 		var v any
-		if perr := yaml.Unmarshal(raw[:end], &v); perr != nil && perr.Error() == msg {
-			return fmt.Errorf("line %d: %s", line, problem)
-		}
+		perr := yaml.Unmarshal(prefix, &v)
+		return perr != nil && perr.Error() == msg
+	})
+	if line == 0 {
+		return errors.New(problem)
 	}
-	return errors.New(problem)
+	return fmt.Errorf("line %d: %s", line, problem)
 }
 
 // describeTypeError rewrites one of yaml.v3's unmarshal errors in the config's words and
